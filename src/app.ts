@@ -1,0 +1,144 @@
+// buildApp(ctx) -> Fastify instance. main.ts listens; tests use app.inject or supertest.
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyView from '@fastify/view';
+import { Eta } from 'eta';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { AppContext } from './context.js';
+import { loggerOptions } from './logger.js';
+import { sendAuthorizationResponse } from './oauth/authorize/response-modes.js';
+import { AuthorizationRedirectError, OAuthError, PageError, safeDescription } from './oauth/errors.js';
+import { discoveryRoutes } from './routes/discovery.js';
+import { healthRoutes } from './routes/health.js';
+import { jwksRoutes } from './routes/jwks.js';
+import { tokenRoutes } from './routes/token.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** a page for a person at a browser: errors render as HTML, never JSON */
+    page?: boolean;
+  }
+}
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// dist/src/app.js sits one level deeper than src/app.ts
+export const viewsDir = [path.join(root, 'views'), path.join(root, '..', 'views')].find((d) => {
+  try {
+    readFileSync(path.join(d, 'layout.eta'));
+    return true;
+  } catch {
+    return false;
+  }
+})!;
+const stylesheet = readFileSync(path.join(viewsDir, 'assets', 'style.css'));
+
+export interface BuildOptions {
+  logger?: boolean;
+}
+
+export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger === false ? false : loggerOptions(ctx.env),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    trustProxy: ctx.env.production,
+    bodyLimit: 64 * 1024,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  app.decorate('issuer', ctx.env.ISSUER);
+  app.decorate('discovery', {} as Record<string, unknown>);
+  await app.register(fastifyFormbody);
+  await app.register(fastifyCookie, { secret: ctx.secretKey });
+  await app.register(fastifyCsrf, {
+    cookieKey: '__Host-csrf'.replace('__Host-', ctx.env.ISSUER.startsWith('https://') ? '__Host-' : ''),
+    cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure: ctx.env.ISSUER.startsWith('https://'), signed: true },
+  });
+  await app.register(fastifyHelmet, {
+    // form-action is left out on purpose: Chrome applies it to the redirect that follows a form
+    // post, and consent redirects to the client's origin. frame-ancestors forbids framing.
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+    },
+    strictTransportSecurity: ctx.env.ISSUER.startsWith('https://'),
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+  });
+  await app.register(fastifyRateLimit, { global: false });
+  await app.register(fastifyView, { engine: { eta: new Eta({ views: viewsDir, cache: true }) }, root: viewsDir });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ error: 'not_found', error_description: `no route for ${request.method} ${request.url.split('?')[0]}` });
+  });
+
+  app.setErrorHandler(async (error: FastifyError, request, reply) => handleError(error, request, reply));
+
+  app.get('/assets/style.css', (_req, reply) => reply.type('text/css').header('cache-control', 'public, max-age=3600').send(stylesheet));
+
+  await healthRoutes(app, ctx);
+  await discoveryRoutes(app, ctx);
+  await jwksRoutes(app, ctx);
+  await tokenRoutes(app, ctx);
+
+  return app;
+}
+
+export function renderErrorPage(reply: FastifyReply, status: number, title: string, detail: string, error?: string) {
+  return reply.code(status).header('cache-control', 'no-store').view('error.eta', { title, detail, error });
+}
+
+async function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const page = request.routeOptions.config?.page === true;
+  if (error instanceof AuthorizationRedirectError) {
+    return sendAuthorizationResponse(reply, {
+      redirect_uri: error.redirect.redirect_uri,
+      response_mode: error.redirect.response_mode,
+      params: { error: error.error, error_description: safeDescription(error.description), state: error.redirect.state, iss: request.server.issuer },
+    });
+  }
+  if (error instanceof PageError) return renderErrorPage(reply, error.status, error.title, error.detail);
+  if (error instanceof OAuthError) {
+    if (error.status >= 500) request.log.error({ err: error }, 'server error');
+    if (page) return renderErrorPage(reply, error.status, 'Something is not right with this request', error.description, error.error);
+    return reply.code(error.status).headers(error.headers).header('cache-control', 'no-store').send(error.toJSON());
+  }
+  // Fastify's own 4xx: unparseable body, unsupported content type, body too large, rate limit, CSRF
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+  if (status < 500) {
+    const csrf = error.code?.startsWith('FST_CSRF');
+    const description = csrf
+      ? 'The form expired or was not sent from this site. Go back, reload the page and try again.'
+      : status === 429
+        ? 'Too many requests; wait a moment and try again.'
+        : error.message;
+    if (page) return renderErrorPage(reply, status === 415 ? 400 : status, csrf ? 'This form has expired' : 'Bad request', description);
+    return reply
+      .code(status === 415 || status === 413 ? 400 : status)
+      .header('cache-control', 'no-store')
+      .send({ error: 'invalid_request', error_description: safeDescription(description) });
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  if (page) return renderErrorPage(reply, 500, 'Something went wrong', 'The server could not complete this request. Try again in a moment.');
+  return reply.code(500).header('cache-control', 'no-store').send({ error: 'server_error', error_description: 'the server could not complete the request' });
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    issuer: string;
+  }
+}

@@ -1,0 +1,55 @@
+// What a start does before listening, shared by main.ts and the tests: open the database,
+// migrate, load keys, sync the client registry and the users file.
+import { existsSync } from 'node:fs';
+import { loadRegistry, type ClientConfig } from './config/clients.js';
+import { ConfigError, loadEnv, type Env } from './config/env.js';
+import { loadUsers, type UserConfig } from './config/users.js';
+import { createContext, type AppContext } from './context.js';
+import { hashPassword } from './crypto/password.js';
+import { migrate, openDatabase, type Db } from './db/index.js';
+
+/** Reads .env when present (Node's own parser); real environment variables win. */
+export function readDotEnv(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
+}
+
+export interface LoadedConfig {
+  env: Env;
+  clients: ClientConfig[];
+  users: UserConfig[];
+}
+
+/** Every config check that can fail, before anything is opened: a bad file stops the start. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const env = loadEnv(source);
+  const clients = loadRegistry(env.CLIENTS_FILE, { production: env.production, env: source });
+  const users = env.USERS_FILE ? loadUsers(env.USERS_FILE, { production: env.production, env: source }) : [];
+  return { env, clients, users };
+}
+
+export async function syncUsers(ctx: AppContext, users: UserConfig[]): Promise<void> {
+  for (const u of users) {
+    const password_hash = u.password_hash ?? (await hashPassword(u.password!));
+    await ctx.repos.users.upsert({ username: u.username, password_hash, claims: u.claims, sub: u.sub });
+  }
+}
+
+export async function syncClients(ctx: AppContext, clients: ClientConfig[]): Promise<void> {
+  await ctx.repos.clients.sync(clients);
+  await ctx.clients.reload();
+}
+
+export async function start(config: LoadedConfig, opts: { db?: Db } = {}): Promise<AppContext> {
+  const { env } = config;
+  let db: Db;
+  try {
+    db = opts.db ?? (await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR }));
+    await migrate(db);
+  } catch (e) {
+    throw new ConfigError(`database: ${(e as Error).message}`);
+  }
+  const ctx = await createContext(env, db);
+  await syncClients(ctx, config.clients);
+  await syncUsers(ctx, config.users);
+  return ctx;
+}

@@ -1,0 +1,51 @@
+// The database: a pg Pool on PostgreSQL when DATABASE_URL is set, else embedded PGlite.
+// Both run the same migrations and the same Kysely queries.
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+import * as initial from '../../migrations/0001_initial.js';
+import { PGliteDialect } from './pglite-dialect.js';
+import type { Database } from './schema.js';
+
+export type Db = Kysely<Database>;
+
+// Migrations are imported statically, so the same list works under tsx and from dist/.
+const migrations: Record<string, Migration> = {
+  '0001_initial': initial,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+export interface DbOptions {
+  databaseUrl?: string | undefined;
+  dataDir?: string;
+  /** a dumped, migrated PGlite data dir to start from (tests) */
+  loadDataDir?: Blob;
+  poolSize?: number;
+}
+
+export async function openDatabase(opts: DbOptions): Promise<Db> {
+  if (opts.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
+    // an idle client losing its connection must not crash the process
+    pool.on('error', () => {});
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  }
+  const dataDir = opts.dataDir ?? './data';
+  const pglite = await PGlite.create({
+    dataDir: dataDir === 'memory://' ? undefined : dataDir,
+    ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
+    relaxedDurability: dataDir === 'memory://',
+  });
+  return new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migrator works on any schema
+export async function migrate(db: Kysely<any>): Promise<void> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

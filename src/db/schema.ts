@@ -1,0 +1,166 @@
+// Table types for Kysely. They mirror migrations/; keep the two in step.
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface SettingsTable {
+  name: string;
+  value: string;
+}
+
+export interface ClientsTable {
+  client_id: string;
+  client_secret_hash: string | null;
+  metadata: Json<Record<string, unknown>>;
+  enabled: Generated<boolean>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface UsersTable {
+  sub: string;
+  username: string;
+  password_hash: string;
+  claims: Json<Record<string, unknown>>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface LoginSessionsTable {
+  id_hash: string;
+  sub: string;
+  auth_time: Timestamp;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  ended_at: Timestamp | null;
+}
+
+export interface ConsentsTable {
+  sub: string;
+  client_id: string;
+  scope: string;
+  granted_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface GrantsTable {
+  grant_id: string;
+  client_id: string;
+  sub: string | null;
+  scope: string;
+  auth_time: Timestamp | null;
+  claims: Json<Record<string, unknown>> | null;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+}
+
+export interface AuthorizationCodesTable {
+  code_hash: string;
+  grant_id: string;
+  client_id: string;
+  sub: string;
+  redirect_uri: string;
+  scope: string;
+  nonce: string | null;
+  code_challenge: string | null;
+  code_challenge_method: string | null;
+  auth_time: Timestamp;
+  session_id_hash: string | null;
+  claims: Json<Record<string, unknown>> | null;
+  include_auth_time: Generated<boolean>;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  consumed_at: Timestamp | null;
+}
+
+export interface RefreshTokensTable {
+  token_hash: string;
+  grant_id: string;
+  client_id: string;
+  scope: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  rotated_at: Timestamp | null;
+}
+
+export interface DeviceCodesTable {
+  device_code_hash: string;
+  user_code_hash: string;
+  client_id: string;
+  scope: string;
+  status: Generated<'pending' | 'approved' | 'denied'>;
+  sub: string | null;
+  auth_time: Timestamp | null;
+  granted_scope: string | null;
+  interval: number;
+  last_polled_at: Timestamp | null;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  consumed_at: Timestamp | null;
+}
+
+export interface TokenRevocationsTable {
+  jti: string;
+  expires_at: Timestamp;
+  revoked_at: CreatedAt;
+}
+
+export interface ClientAssertionJtisTable {
+  client_id: string;
+  jti: string;
+  expires_at: Timestamp;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: Json<Record<string, unknown>>;
+  private_jwk_encrypted: string;
+  created_at: CreatedAt;
+  retired_at: Timestamp | null;
+  publish_until: Timestamp | null;
+}
+
+export interface LoginAttemptsTable {
+  key: string;
+  failures: number;
+  window_started_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  locked_until: Timestamp | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: CreatedAt;
+  event: string;
+  client_id: string | null;
+  sub: string | null;
+  ip: string | null;
+  detail: Json<Record<string, unknown>> | null;
+}
+
+export interface Database {
+  settings: SettingsTable;
+  clients: ClientsTable;
+  users: UsersTable;
+  login_sessions: LoginSessionsTable;
+  consents: ConsentsTable;
+  grants: GrantsTable;
+  authorization_codes: AuthorizationCodesTable;
+  refresh_tokens: RefreshTokensTable;
+  device_codes: DeviceCodesTable;
+  token_revocations: TokenRevocationsTable;
+  client_assertion_jtis: ClientAssertionJtisTable;
+  signing_keys: SigningKeysTable;
+  login_attempts: LoginAttemptsTable;
+  audit_log: AuditLogTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type ClientRow = Selectable<ClientsTable>;
+export type GrantRow = Selectable<GrantsTable>;
+export type AuthorizationCodeRow = Selectable<AuthorizationCodesTable>;
+export type DeviceCodeRow = Selectable<DeviceCodesTable>;
+export type SigningKeyRow = Selectable<SigningKeysTable>;
+export type NewAuditEntry = Insertable<AuditLogTable>;

@@ -1,0 +1,52 @@
+// Start: load config, open the database, migrate, build the app, listen, close with grace.
+import { buildApp } from './app.js';
+import { loadConfig, readDotEnv, start } from './bootstrap.js';
+import { ConfigError } from './config/env.js';
+
+const startedAt = performance.now();
+
+async function main(): Promise<void> {
+  readDotEnv();
+  const config = loadConfig();
+  const ctx = await start(config);
+  const app = await buildApp(ctx);
+  await app.listen({ port: config.env.PORT, host: config.env.HOST });
+  const readyMs = Math.round(performance.now() - startedAt);
+  app.log.info({ issuer: config.env.ISSUER, ready_ms: readyMs, database: config.env.DATABASE_URL ? 'postgresql' : `pglite:${config.env.DATA_DIR}` }, 'ready');
+
+  if (!config.env.production) {
+    const service = config.clients.find((c) => c.grant_types.includes('client_credentials') && c.client_secret);
+    // a hint for humans on stdout, not a log line: it names the client and the file, never the secret
+    console.log(`\n  Issuer: ${config.env.ISSUER}  (discovery: ${config.env.ISSUER}/.well-known/openid-configuration)`);
+    if (service)
+      console.log(
+        `  First token: curl -s -u "${service.client_id}:$(node -p "require('./${config.env.CLIENTS_FILE}').clients.find(c => c.client_id === '${service.client_id}').client_secret")" -d grant_type=client_credentials ${config.env.ISSUER}/token\n`,
+      );
+  }
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000).unref();
+    try {
+      await app.close(); // stops accepting, waits for in-flight requests
+      await ctx.db.destroy(); // closes the pool / PGlite
+      clearTimeout(force);
+      process.exit(0);
+    } catch (e) {
+      app.log.error({ err: e }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  // one clear line, no stack trace, non-zero exit
+  const message = e instanceof ConfigError ? e.message : `start failed: ${e instanceof Error ? e.message : String(e)}`;
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,68 @@
+import { sql } from 'kysely';
+import type { UserClaims } from '../config/users.js';
+import type { Db } from '../db/index.js';
+import { randomToken } from '../crypto/random.js';
+
+export interface User {
+  sub: string;
+  username: string;
+  password_hash: string;
+  claims: UserClaims;
+  updated_at: Date;
+}
+
+export class UsersRepository {
+  constructor(private readonly db: Db) {}
+
+  /** A stable, opaque subject identifier (OIDC Core §2: locally unique, never reassigned). */
+  static newSub(): string {
+    return randomToken(16);
+  }
+
+  async findByUsername(username: string): Promise<User | undefined> {
+    const r = await this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+    return r && { ...r, claims: r.claims as UserClaims };
+  }
+
+  async findBySub(sub: string): Promise<User | undefined> {
+    const r = await this.db.selectFrom('users').selectAll().where('sub', '=', sub).executeTakeFirst();
+    return r && { ...r, claims: r.claims as UserClaims };
+  }
+
+  /**
+   * Creates the user, or updates password and claims of the one with this username. The sub of
+   * an existing user never changes unless the file names one explicitly.
+   */
+  async upsert(u: { username: string; password_hash: string; claims: UserClaims; sub?: string | undefined }): Promise<User> {
+    const existing = await this.findByUsername(u.username);
+    if (existing) {
+      const row = await this.db
+        .updateTable('users')
+        .set({
+          password_hash: u.password_hash,
+          claims: JSON.stringify(u.claims),
+          ...(u.sub ? { sub: u.sub } : {}),
+          updated_at: sql`now()`,
+        })
+        .where('username', '=', u.username)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return { ...row, claims: row.claims as UserClaims };
+    }
+    const row = await this.db
+      .insertInto('users')
+      .values({ sub: u.sub ?? UsersRepository.newSub(), username: u.username, password_hash: u.password_hash, claims: JSON.stringify(u.claims) })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return { ...row, claims: row.claims as UserClaims };
+  }
+
+  async setPassword(username: string, passwordHash: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('users')
+      .set({ password_hash: passwordHash, updated_at: sql`now()` })
+      .where('username', '=', username)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+}

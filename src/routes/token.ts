@@ -1,0 +1,44 @@
+// Token endpoint (RFC 6749 §3.2).
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../context.js';
+import { authenticateClient } from '../oauth/client-auth.js';
+import { OAuthError } from '../oauth/errors.js';
+import { grantHandlers } from '../oauth/grants/index.js';
+import { singleParams } from '../oauth/params.js';
+import { noStore } from './http.js';
+
+/** RFC 8707 §2: `resource` may repeat; `audience` is accepted as its synonym. */
+function resourcesOf(body: unknown): string[] {
+  const b = (body ?? {}) as Record<string, unknown>;
+  const all = [b.resource, b.audience].flat().filter((v): v is string => typeof v === 'string' && v !== '');
+  for (const r of all) {
+    let u: URL | undefined;
+    try {
+      u = new URL(r);
+    } catch {
+      u = undefined;
+    }
+    // §2: an absolute URI without a fragment (logical audience names are accepted too)
+    if (u && u.hash) throw new OAuthError('invalid_target', 'resource must not contain a fragment');
+  }
+  return [...new Set(all)];
+}
+
+export async function tokenRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const endpoint = `${ctx.env.ISSUER}/token`;
+  app.post('/token', async (request, reply) => {
+    noStore(reply);
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const resources = resourcesOf(body);
+    const { resource: _r, audience: _a, ...rest } = body;
+    const params = singleParams(rest);
+    const { client } = await authenticateClient(ctx, request.headers.authorization, params, endpoint);
+    const grantType = params.grant_type;
+    if (!grantType) throw new OAuthError('invalid_request', 'grant_type is missing');
+    const handler = grantHandlers.get(grantType);
+    if (!handler) throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
+    // RFC 6749 §5.2: the client must be registered for the grant
+    if (!(client.grant_types as string[]).includes(grantType)) throw new OAuthError('unauthorized_client', `client is not registered for grant_type ${grantType}`);
+    return handler.handle({ ctx, client, params, resources, request });
+  });
+}
