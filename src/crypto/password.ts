@@ -18,8 +18,10 @@ export async function verifyPassword(hash: string, password: string): Promise<bo
   }
 }
 
+/** A PHC-format argon2id string. The parameters come in any order: argon2 0.4x writes m, p, t. */
 export function isArgon2idHash(value: string): boolean {
-  return /^\$argon2id\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/.test(value);
+  const m = /^\$argon2id\$v=\d+\$([a-z]=\d+(?:,[a-z]=\d+)*)\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/.exec(value);
+  return !!m && m[1]!.split(',').map((p) => p[0]).sort().join('') === 'mpt';
 }
 
 // A fixed hash to verify against when the username is unknown, so that an unknown user

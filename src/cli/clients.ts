@@ -1,0 +1,71 @@
+// `clients check [FILE]` and `clients schema`.
+import { loadRegistry, registryJsonSchema } from '../config/clients.js';
+import { CliError, parse, type CliIO } from './io.js';
+
+/** Validates a registry with the loader the server uses; production checks with --production or NODE_ENV=production. */
+export function clientsCheck(args: string[], io: CliIO): void {
+  const { values, positionals } = parse(args, { production: { type: 'boolean' } }, true);
+  if (positionals.length > 1) throw new CliError('clients check takes one FILE');
+  const file = positionals[0] ?? (io.env.CLIENTS_FILE || 'config/clients.json');
+  const production = values.production === true || io.env.NODE_ENV === 'production';
+  const clients = loadRegistry(file, { production, env: io.env });
+  io.out(`OK: ${file}: ${clients.length} client${clients.length === 1 ? '' : 's'}${production ? ' (production checks)' : ''}`);
+}
+
+// Shown by editors on hover; the wording follows INTERFACE.md and RFC 7591.
+const DESCRIPTIONS: Record<string, string> = {
+  client_id: 'The client identifier (RFC 6749 §2.2). Visible ASCII, no spaces.',
+  client_secret:
+    'At least 32 characters, stored hashed. Prefer "${ENV_VAR}": any ${NAME} in a string is replaced by that environment variable at start.',
+  client_name: 'Shown to the user on the consent page. Defaults to client_id.',
+  redirect_uris: 'Absolute URLs without a fragment; compared exactly. In production only https, or http on a loopback address.',
+  post_logout_redirect_uris: 'Where end-session may send the browser back to; same rules as redirect_uris.',
+  grant_types: 'Grants this client may use; any other is refused.',
+  response_types: '"code" for authorization_code; "id_token" and "id_token token" need "implicit" in grant_types.',
+  token_endpoint_auth_method:
+    'How the client authenticates at the token endpoint: client_secret_basic (default with a secret), client_secret_post, private_key_jwt (with jwks or jwks_uri), none (public client).',
+  jwks: 'The client\'s public keys for private_key_jwt.',
+  jwks_uri: 'URL of the client\'s public keys for private_key_jwt.',
+  scope: 'Space-separated scopes the client may request.',
+  require_pkce: 'Require PKCE (S256) on the authorization code flow. Default true; a public client can never turn it off.',
+  skip_consent: 'Do not ask the user for consent (first-party apps).',
+  id_token_signed_response_alg: 'Signing algorithm of ID tokens for this client.',
+  access_token_ttl: 'Access token lifetime in seconds (overrides ACCESS_TOKEN_TTL).',
+  id_token_ttl: 'ID token lifetime in seconds (overrides ID_TOKEN_TTL).',
+  refresh_token_ttl: 'Refresh token lifetime in seconds (overrides REFRESH_TOKEN_TTL).',
+  audience: 'Default audience (aud) of access tokens; also the resources (RFC 8707) this client may ask for.',
+  $comment: 'Free text, ignored.',
+};
+
+// A string that names an environment variable, checked only after interpolation at start.
+const ENV_REFERENCE = { type: 'string', pattern: '\\$\\{[A-Za-z_][A-Za-z0-9_]*\\}' };
+
+type JsonObject = Record<string, unknown>;
+
+/**
+ * The registry's JSON Schema for editors (config/clients.schema.json): generated from the zod
+ * schema, plus descriptions, and with `${VAR}` references accepted where a value is checked
+ * only after interpolation (a secret placeholder is shorter than 32 characters).
+ */
+export function clientsSchemaDocument(): JsonObject {
+  const schema = structuredClone(registryJsonSchema()) as JsonObject;
+  const client = ((schema.properties as JsonObject).clients as JsonObject).items as JsonObject;
+  const props = client.properties as Record<string, JsonObject>;
+  for (const [name, description] of Object.entries(DESCRIPTIONS)) if (props[name]) props[name] = { description, ...props[name] };
+  const secret = props.client_secret!;
+  props.client_secret = { description: secret.description, anyOf: [{ type: 'string', minLength: secret.minLength }, ENV_REFERENCE] };
+  const jwksUri = props.jwks_uri!;
+  props.jwks_uri = { description: jwksUri.description, anyOf: [{ type: 'string', format: jwksUri.format }, ENV_REFERENCE] };
+  return {
+    $schema: schema.$schema,
+    $id: 'clients.schema.json',
+    title: 'OAuth server client registry (CLIENTS_FILE)',
+    description: 'Clients created or updated at start; clients no longer listed are disabled. Check a file with: npm run cli -- clients check FILE',
+    ...schema,
+  };
+}
+
+export function clientsSchema(args: string[], io: CliIO): void {
+  parse(args, {});
+  io.out(JSON.stringify(clientsSchemaDocument(), null, 2));
+}
