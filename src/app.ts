@@ -19,6 +19,7 @@ import { discoveryRoutes } from './routes/discovery.js';
 import { healthRoutes } from './routes/health.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { tokenRoutes } from './routes/token.js';
+import { userinfoRoutes } from './routes/userinfo.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -94,6 +95,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   await discoveryRoutes(app, ctx);
   await jwksRoutes(app, ctx);
   await tokenRoutes(app, ctx);
+  await userinfoRoutes(app, ctx);
 
   return app;
 }

@@ -80,20 +80,21 @@ export class GrantsRepository {
   /**
    * Spends a code (RFC 6749 §4.1.2: single use). Returns the row when this call spent it;
    * `replayed` with the row when it had been spent before (the caller revokes the grant);
-   * `unknown` when there is no such code.
+   * `unknown` when there is no such code. With `clientId`, a live code of another client is
+   * left unspent: `other_client` (RFC 6749 §4.1.3: the code must have been issued to this client).
    */
-  async consumeCode(code: string): Promise<{ outcome: 'ok' | 'replayed'; row: AuthorizationCodeRow } | { outcome: 'unknown' }> {
+  async consumeCode(
+    code: string,
+    clientId?: string,
+  ): Promise<{ outcome: 'ok' | 'replayed' | 'other_client'; row: AuthorizationCodeRow } | { outcome: 'unknown' }> {
     const hash = sha256(code);
-    const spent = await this.db
-      .updateTable('authorization_codes')
-      .set({ consumed_at: sql`now()` })
-      .where('code_hash', '=', hash)
-      .where('consumed_at', 'is', null)
-      .returningAll()
-      .executeTakeFirst();
+    let spend = this.db.updateTable('authorization_codes').set({ consumed_at: sql`now()` }).where('code_hash', '=', hash).where('consumed_at', 'is', null);
+    if (clientId !== undefined) spend = spend.where('client_id', '=', clientId);
+    const spent = await spend.returningAll().executeTakeFirst();
     if (spent) return { outcome: 'ok', row: spent };
     const before = await this.db.selectFrom('authorization_codes').selectAll().where('code_hash', '=', hash).executeTakeFirst();
-    return before ? { outcome: 'replayed', row: before } : { outcome: 'unknown' };
+    if (!before) return { outcome: 'unknown' };
+    return { outcome: before.consumed_at ? 'replayed' : 'other_client', row: before };
   }
 
   async saveRefreshToken(t: { token: string; grant_id: string; client_id: string; scope: string; expires_at: Date }): Promise<void> {

@@ -1,8 +1,10 @@
 // The grant registry: /token looks the handler up by grant_type. Adding a grant is adding a
 // module and one line here.
+import { authorizationCode } from './authorization-code.js';
 import { clientCredentials } from './client-credentials.js';
+import { refreshToken } from './refresh-token.js';
 import type { GrantHandler } from './types.js';
 
-const handlers: GrantHandler[] = [clientCredentials];
+const handlers: GrantHandler[] = [clientCredentials, authorizationCode, refreshToken];
 
 export const grantHandlers: ReadonlyMap<string, GrantHandler> = new Map(handlers.map((h) => [h.grant_type, h]));
