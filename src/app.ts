@@ -17,7 +17,9 @@ import { sendAuthorizationResponse } from './oauth/authorize/response-modes.js';
 import { AuthorizationRedirectError, OAuthError, PageError, safeDescription } from './oauth/errors.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { healthRoutes } from './routes/health.js';
+import { introspectionRoutes } from './routes/introspection.js';
 import { jwksRoutes } from './routes/jwks.js';
+import { revocationRoutes } from './routes/revocation.js';
 import { tokenRoutes } from './routes/token.js';
 import { userinfoRoutes } from './routes/userinfo.js';
 
@@ -95,6 +97,8 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   await discoveryRoutes(app, ctx);
   await jwksRoutes(app, ctx);
   await tokenRoutes(app, ctx);
+  await revocationRoutes(app, ctx);
+  await introspectionRoutes(app, ctx);
   await userinfoRoutes(app, ctx);
 
   return app;

@@ -2,9 +2,10 @@
 // module and one line here.
 import { authorizationCode } from './authorization-code.js';
 import { clientCredentials } from './client-credentials.js';
+import { password } from './password.js';
 import { refreshToken } from './refresh-token.js';
 import type { GrantHandler } from './types.js';
 
-const handlers: GrantHandler[] = [clientCredentials, authorizationCode, refreshToken];
+const handlers: GrantHandler[] = [clientCredentials, authorizationCode, refreshToken, password];
 
 export const grantHandlers: ReadonlyMap<string, GrantHandler> = new Map(handlers.map((h) => [h.grant_type, h]));
