@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import * as initial from '../../migrations/0001_initial.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
@@ -32,12 +33,20 @@ export async function openDatabase(opts: DbOptions): Promise<Db> {
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   const dataDir = opts.dataDir ?? './data';
-  const pglite = await PGlite.create({
-    dataDir: dataDir === 'memory://' ? undefined : dataDir,
-    ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
-    relaxedDurability: dataDir === 'memory://',
-  });
-  return new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  const inMemory = dataDir === 'memory://';
+  const release = inMemory ? undefined : lockDataDir(dataDir);
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create({
+      dataDir: inMemory ? undefined : dataDir,
+      ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
+      relaxedDurability: inMemory,
+    });
+  } catch (e) {
+    release?.();
+    throw e;
+  }
+  return new Kysely<Database>({ dialect: new PGliteDialect(pglite, release) });
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migrator works on any schema

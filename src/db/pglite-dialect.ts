@@ -40,7 +40,10 @@ class PGliteDriver implements Driver {
   private queue: Promise<void> = Promise.resolve();
   private release: (() => void) | null = null;
 
-  constructor(private readonly pg: PGlite) {
+  constructor(
+    private readonly pg: PGlite,
+    private readonly onDestroy?: () => void,
+  ) {
     this.connection = new PGliteConnection(pg);
   }
 
@@ -76,16 +79,21 @@ class PGliteDriver implements Driver {
   async destroy(): Promise<void> {
     await this.queue;
     if (!this.pg.closed) await this.pg.close();
+    this.onDestroy?.();
   }
 }
 
 export class PGliteDialect implements Dialect {
-  constructor(private readonly pg: PGlite) {}
+  /** `onDestroy` runs after PGlite has closed (releases the data directory lock) */
+  constructor(
+    private readonly pg: PGlite,
+    private readonly onDestroy?: () => void,
+  ) {}
   createAdapter() {
     return new PostgresAdapter();
   }
   createDriver(): Driver {
-    return new PGliteDriver(this.pg);
+    return new PGliteDriver(this.pg, this.onDestroy);
   }
   createIntrospector(db: Kysely<unknown>) {
     return new PostgresIntrospector(db);
