@@ -15,6 +15,8 @@ import type { AppContext } from './context.js';
 import { loggerOptions } from './logger.js';
 import { sendAuthorizationResponse } from './oauth/authorize/response-modes.js';
 import { AuthorizationRedirectError, OAuthError, PageError, safeDescription } from './oauth/errors.js';
+import { deviceAuthorizationRoutes } from './routes/device-authorization.js';
+import { deviceRoutes } from './routes/device.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { healthRoutes } from './routes/health.js';
 import { introspectionRoutes } from './routes/introspection.js';
@@ -100,6 +102,8 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   await revocationRoutes(app, ctx);
   await introspectionRoutes(app, ctx);
   await userinfoRoutes(app, ctx);
+  await deviceAuthorizationRoutes(app, ctx);
+  await deviceRoutes(app, ctx);
 
   return app;
 }
