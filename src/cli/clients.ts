@@ -58,7 +58,6 @@ export function clientsSchemaDocument(): JsonObject {
   props.jwks_uri = { description: jwksUri.description, anyOf: [{ type: 'string', format: jwksUri.format }, ENV_REFERENCE] };
   return {
     $schema: schema.$schema,
-    $id: 'clients.schema.json',
     title: 'OAuth server client registry (CLIENTS_FILE)',
     description: 'Clients created or updated at start; clients no longer listed are disabled. Check a file with: npm run cli -- clients check FILE',
     ...schema,

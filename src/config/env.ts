@@ -1,13 +1,15 @@
 // Environment variables (INTERFACE.md "Environment"), parsed once at start with zod.
 import { z } from 'zod';
 
-const seconds = (fallback: number) => z.coerce.number().int().positive().max(31_536_000).default(fallback);
+const SECONDS = 'must be a whole number of seconds from 1 to 31536000';
+const seconds = (fallback: number) => z.coerce.number({ error: SECONDS }).int(SECONDS).positive(SECONDS).max(31_536_000, SECONDS).default(fallback);
+const PORT = 'must be a port number from 0 to 65535';
 const emptyAsUnset = (v: unknown) => (v === '' ? undefined : v);
 
 export const envSchema = z
   .object({
     NODE_ENV: z.preprocess(emptyAsUnset, z.string().optional()),
-    PORT: z.preprocess(emptyAsUnset, z.coerce.number().int().min(0).max(65535).default(3000)),
+    PORT: z.preprocess(emptyAsUnset, z.coerce.number({ error: PORT }).int(PORT).min(0, PORT).max(65535, PORT).default(3000)),
     HOST: z.preprocess(emptyAsUnset, z.string().default('127.0.0.1')),
     ISSUER: z.preprocess(
       emptyAsUnset,

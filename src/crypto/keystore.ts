@@ -60,7 +60,7 @@ export class Keystore {
             active: row.retired_at === null,
             publicJwk: row.public_jwk as JWK,
             publicKey: (await importJWK(row.public_jwk as JWK, alg)) as CryptoKey,
-            privateKey: (await importJWK(JSON.parse(this.box.open(row.private_jwk_encrypted)) as JWK, alg)) as CryptoKey,
+            privateKey: (await importJWK(JSON.parse(this.openPrivate(row.kid, row.private_jwk_encrypted)) as JWK, alg)) as CryptoKey,
           };
       next.set(key.kid, key);
       // rows come newest first: the first active key of an algorithm signs
@@ -69,6 +69,14 @@ export class Keystore {
     this.keys = next;
     this.signing = signing;
     this.loadedAt = Date.now();
+  }
+
+  private openPrivate(kid: string, sealed: string): string {
+    try {
+      return this.box.open(sealed);
+    } catch {
+      throw new Error(`signing key ${kid} cannot be decrypted: SECRET_KEY is not the one it was sealed with`);
+    }
   }
 
   private async fresh(): Promise<void> {

@@ -1,0 +1,83 @@
+// Environment variables: defaults from INTERFACE.md, and one clear line for a bad value.
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadEnv } from '../../src/config/env.js';
+
+const SECRET_KEY = 'k'.repeat(32);
+
+function refusal(env: NodeJS.ProcessEnv): string {
+  try {
+    loadEnv(env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  throw new Error('the environment was accepted');
+}
+
+describe('environment', () => {
+  it('has the defaults of INTERFACE.md', () => {
+    const env = loadEnv({});
+    expect(env).toMatchObject({
+      PORT: 3000,
+      HOST: '127.0.0.1',
+      ISSUER: 'http://localhost:3000',
+      DATA_DIR: './data',
+      CLIENTS_FILE: 'config/clients.json',
+      USERS_FILE: 'config/users.json',
+      LOG_LEVEL: 'info',
+      ACCESS_TOKEN_TTL: 3600,
+      ID_TOKEN_TTL: 3600,
+      REFRESH_TOKEN_TTL: 1209600,
+      AUTHORIZATION_CODE_TTL: 60,
+      DEVICE_CODE_TTL: 600,
+      production: false,
+    });
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.SECRET_KEY).toBeUndefined();
+    expect(loadEnv({ PORT: '8080' }).ISSUER).toBe('http://localhost:8080');
+    // an empty variable counts as unset (docker-compose passes empty ones)
+    expect(loadEnv({ PORT: '', ISSUER: '' }).ISSUER).toBe('http://localhost:3000');
+  });
+
+  it('refuses a bad PORT, naming it', () => {
+    expect(refusal({ PORT: 'abc' })).toBe('environment: PORT: must be a port number from 0 to 65535');
+    expect(refusal({ PORT: '70000' })).toBe('environment: PORT: must be a port number from 0 to 65535');
+  });
+
+  it('refuses bad TTLs, ISSUER, DATABASE_URL and LOG_LEVEL values', () => {
+    expect(refusal({ ACCESS_TOKEN_TTL: '-1' })).toBe('environment: ACCESS_TOKEN_TTL: must be a whole number of seconds from 1 to 31536000');
+    expect(refusal({ ISSUER: 'ftp://example.com' })).toBe('environment: ISSUER: must be an http(s) URL');
+    expect(refusal({ ISSUER: 'https://example.com/?tenant=1' })).toBe('environment: ISSUER: must not have a query or fragment (RFC 8414 §2)');
+    expect(refusal({ DATABASE_URL: 'mysql://x' })).toBe('environment: DATABASE_URL: must be a postgres:// URL');
+    expect(refusal({ LOG_LEVEL: 'loud' })).toMatch(/^environment: LOG_LEVEL: /);
+  });
+
+  it('drops a trailing slash from ISSUER, so endpoint URLs have no double slash', () => {
+    expect(loadEnv({ ISSUER: 'https://id.example.com/' }).ISSUER).toBe('https://id.example.com');
+  });
+
+  it('refuses a SECRET_KEY under 32 characters', () => {
+    expect(refusal({ SECRET_KEY: 'short' })).toBe('environment: SECRET_KEY: must be at least 32 characters');
+  });
+
+  describe('NODE_ENV=production', () => {
+    it('refuses a non-https ISSUER', () => {
+      expect(refusal({ NODE_ENV: 'production', ISSUER: 'http://id.example.com', SECRET_KEY })).toBe('environment: ISSUER must be https:// in production');
+      // the default issuer is http://localhost, so production must set one
+      expect(refusal({ NODE_ENV: 'production', SECRET_KEY })).toBe('environment: ISSUER must be https:// in production');
+    });
+
+    it('refuses a missing SECRET_KEY', () => {
+      expect(refusal({ NODE_ENV: 'production', ISSUER: 'https://id.example.com' })).toBe(
+        'environment: SECRET_KEY is required in production (32+ random characters)',
+      );
+    });
+
+    it('starts with https ISSUER and SECRET_KEY, and creates no users unless told to', () => {
+      const env = loadEnv({ NODE_ENV: 'production', ISSUER: 'https://id.example.com', SECRET_KEY });
+      expect(env.production).toBe(true);
+      expect(env.USERS_FILE).toBeUndefined();
+      expect(loadEnv({ NODE_ENV: 'production', ISSUER: 'https://id.example.com', SECRET_KEY, USERS_FILE: 'u.json' }).USERS_FILE).toBe('u.json');
+    });
+  });
+});
