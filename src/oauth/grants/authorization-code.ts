@@ -1,27 +1,17 @@
 // Authorization code grant, token request (RFC 6749 §4.1.3) with PKCE (RFC 7636 §4.5, §4.6)
 // and OpenID Connect (OIDC Core §3.1.3).
-import { createHash } from 'node:crypto';
-import { constantTimeEqual } from '../../crypto/hash.js';
 import { OAuthError } from '../errors.js';
+import { isValidCodeVerifier, verifyCodeVerifier } from '../pkce.js';
 import { parseScope } from '../scopes.js';
 import { issueUserTokens, mayRefresh, storedClaimsRequest } from '../user-tokens.js';
 import type { GrantHandler } from './types.js';
-
-/** RFC 7636 §4.1: code_verifier = 43*128unreserved. */
-const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
-
-/** RFC 7636 §4.6: BASE64URL(SHA256(ASCII(code_verifier))) == code_challenge (S256 only). */
-function verifierMatches(verifier: string, challenge: string): boolean {
-  const computed = createHash('sha256').update(verifier, 'ascii').digest('base64url');
-  return constantTimeEqual(computed, challenge);
-}
 
 export const authorizationCode: GrantHandler = {
   grant_type: 'authorization_code',
   async handle({ ctx, client, params, resources, request }) {
     const { code, redirect_uri, code_verifier } = params;
     if (!code) throw new OAuthError('invalid_request', 'code is missing');
-    if (code_verifier !== undefined && !CODE_VERIFIER.test(code_verifier))
+    if (code_verifier !== undefined && !isValidCodeVerifier(code_verifier))
       throw new OAuthError('invalid_request', 'code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 4.1)');
 
     // Spent atomically, and only when it was issued to this client (RFC 6749 §4.1.3)
@@ -55,7 +45,7 @@ export const authorizationCode: GrantHandler = {
     if (row.code_challenge) {
       // RFC 7636 §4.6: the verifier must match the challenge sent with the authorization request
       if (!code_verifier) throw new OAuthError('invalid_grant', 'code_verifier is required: the authorization request had a code_challenge');
-      if (row.code_challenge_method !== 'S256' || !verifierMatches(code_verifier, row.code_challenge))
+      if (row.code_challenge_method !== 'S256' || !verifyCodeVerifier(code_verifier, row.code_challenge))
         throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge');
     } else if (code_verifier !== undefined) {
       // RFC 9700 §2.1.1: a verifier for a code issued without a challenge is a PKCE downgrade
