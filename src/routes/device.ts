@@ -31,7 +31,7 @@ export const CODE_CHECKS_OVERALL = 600;
 
 const WRONG_CODE =
   'That code is not valid. Check the code shown on your device and type it again. If it still fails, the code may have expired or been used: start again on your device to get a new one.';
-const TOO_MANY = 'Too many codes were tried from here. Wait a minute, then try again.';
+const TOO_MANY = 'Too many codes were tried. Wait a minute, then try again.';
 
 // what the form may send; anything longer than this is not a code anyone typed
 const deviceForm = z.object({
