@@ -15,12 +15,16 @@ import type { AppContext } from './context.js';
 import { loggerOptions } from './logger.js';
 import { sendAuthorizationResponse } from './oauth/authorize/response-modes.js';
 import { AuthorizationRedirectError, OAuthError, PageError, safeDescription } from './oauth/errors.js';
+import { authorizeRoutes } from './routes/authorize.js';
+import { consentRoutes } from './routes/consent.js';
 import { deviceAuthorizationRoutes } from './routes/device-authorization.js';
 import { deviceRoutes } from './routes/device.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { healthRoutes } from './routes/health.js';
 import { introspectionRoutes } from './routes/introspection.js';
 import { jwksRoutes } from './routes/jwks.js';
+import { loginRoutes } from './routes/login.js';
+import { logoutRoutes } from './routes/logout.js';
 import { revocationRoutes } from './routes/revocation.js';
 import { tokenRoutes } from './routes/token.js';
 import { userinfoRoutes } from './routes/userinfo.js';
@@ -104,6 +108,10 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   await userinfoRoutes(app, ctx);
   await deviceAuthorizationRoutes(app, ctx);
   await deviceRoutes(app, ctx);
+  await authorizeRoutes(app, ctx);
+  await loginRoutes(app, ctx);
+  await consentRoutes(app, ctx);
+  await logoutRoutes(app, ctx);
 
   return app;
 }

@@ -19,7 +19,8 @@ declare module 'fastify' {
 
 export function buildMetadata(app: FastifyInstance, ctx: AppContext): Record<string, unknown> {
   const iss = ctx.env.ISSUER;
-  const grantTypes = [...grantHandlers.keys()];
+  // implicit has no handler at /token: it is served by the authorization endpoint (OIDC Core §3.2)
+  const grantTypes = [...grantHandlers.keys(), ...(app.discovery.authorization_endpoint && !grantHandlers.has('implicit') ? ['implicit'] : [])];
   const authMethods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
   const metadata: Record<string, unknown> = {
     issuer: iss,

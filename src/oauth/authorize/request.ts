@@ -1,0 +1,219 @@
+// The authorization request (RFC 6749 §4.1.1, §4.2.1; OIDC Core §3.1.2.1, §3.2.2.1), validated
+// in the order RFC 6749 §4.1.2.1 requires: first the client and its redirect URI, which decide
+// whether an error may be sent back at all (if not, the person sees a page and is not
+// redirected), then everything else, whose errors go to the client's redirect_uri.
+import type { AppContext } from '../../context.js';
+import type { Client } from '../../repositories/clients.js';
+import { parseClaimsParameter, type ClaimsRequest } from '../claims.js';
+import { AuthorizationRedirectError, OAuthError, PageError, type OAuthErrorCode } from '../errors.js';
+import { isValidCodeChallenge } from '../pkce.js';
+import { allowedScopes, parseScope } from '../scopes.js';
+import { verifyIdTokenHint, type IdTokenHint } from './id-token-hint.js';
+import { isRegisteredRedirectUri } from './redirect-uri.js';
+import type { ResponseMode } from './response-modes.js';
+
+export const RESPONSE_TYPES = ['code', 'id_token', 'id_token token'] as const;
+export type ResponseType = (typeof RESPONSE_TYPES)[number];
+export const RESPONSE_MODES: readonly ResponseMode[] = ['query', 'fragment', 'form_post'];
+/** OIDC Core §3.1.2.1; select_account is treated as login (one account per browser session). */
+export const PROMPT_VALUES = ['none', 'login', 'consent', 'select_account'] as const;
+export type Prompt = (typeof PROMPT_VALUES)[number];
+
+export interface AuthorizationRequest {
+  client: Client;
+  /** where the response goes: as sent, or the client's only registered URI when it was omitted */
+  redirect_uri: string;
+  response_type: ResponseType;
+  response_mode: ResponseMode;
+  /** the requested scopes the client registered, in request order */
+  scopes: string[];
+  state?: string | undefined;
+  nonce?: string | undefined;
+  code_challenge?: string | undefined;
+  code_challenge_method?: 'S256' | undefined;
+  prompt: Set<Prompt>;
+  max_age?: number | undefined;
+  id_token_hint?: IdTokenHint | undefined;
+  login_hint?: string | undefined;
+  claims?: ClaimsRequest | undefined;
+  /** the parameters as received (single values), carried through the login and consent pages */
+  params: Record<string, string>;
+}
+
+/** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+/** RFC 6749 §3.1.1: the order of space-delimited response_type values does not matter. */
+export function normalizeResponseType(value: string): string {
+  return value.split(' ').filter(Boolean).sort().join(' ');
+}
+
+export function isImplicit(responseType: string): boolean {
+  return responseType === 'id_token' || responseType === 'id_token token';
+}
+
+/** A response type that returns a token from the authorization endpoint (supported or not). */
+function returnsToken(responseType: string): boolean {
+  return responseType.split(' ').some((v) => v === 'token' || v === 'id_token');
+}
+
+/** Single-valued parameters, and the names of those sent more than once (RFC 6749 §3.1). */
+function readParams(source: unknown): { params: Record<string, string>; repeated: string[] } {
+  const params: Record<string, string> = {};
+  const repeated: string[] = [];
+  if (source && typeof source === 'object') {
+    for (const [k, v] of Object.entries(source as Record<string, unknown>)) {
+      if (Array.isArray(v)) repeated.push(k);
+      // RFC 6749 §3.1: parameters sent without a value are treated as omitted
+      else if (typeof v === 'string' && v !== '') params[k] = v;
+    }
+  }
+  return { params, repeated };
+}
+
+/** The client and redirect URI, or a page for the person (never a redirect: RFC 6749 §4.1.2.1). */
+export async function resolveClientAndRedirect(
+  ctx: AppContext,
+  params: Record<string, string>,
+  repeated: string[],
+): Promise<{ client: Client; redirect_uri: string; redirect_uri_sent: boolean }> {
+  if (repeated.includes('client_id') || repeated.includes('redirect_uri'))
+    throw new PageError('This sign-in link is not valid', 'The request names its application or return address more than once (RFC 6749 section 3.1).');
+  const clientId = params.client_id;
+  if (!clientId) throw new PageError('This sign-in link is not valid', 'The request does not say which application is asking (client_id is missing).');
+  const client = await ctx.clients.get(clientId);
+  if (!client) throw new PageError('Unknown application', `No enabled application is registered as "${clientId}", so it cannot ask you to sign in.`);
+  const sent = params.redirect_uri;
+  if (sent === undefined) {
+    // RFC 6749 §3.1.2.3: may be omitted only when exactly one redirect URI is registered
+    if (client.redirect_uris.length === 1) return { client, redirect_uri: client.redirect_uris[0]!, redirect_uri_sent: false };
+    throw new PageError('This sign-in link is not valid', `The request does not say where to return to (redirect_uri is missing) and "${client.client_name}" has ${client.redirect_uris.length === 0 ? 'none' : 'more than one'} registered.`);
+  }
+  if (!isRegisteredRedirectUri(client, sent))
+    throw new PageError(
+      'This sign-in link is not valid',
+      `The return address (redirect_uri) is not registered for "${client.client_name}". For your safety you are not sent there.`,
+    );
+  return { client, redirect_uri: sent, redirect_uri_sent: true };
+}
+
+/**
+ * Validates an authorization request. Throws PageError while the client or redirect URI is in
+ * doubt, AuthorizationRedirectError for everything after.
+ */
+export async function parseAuthorizationRequest(ctx: AppContext, source: unknown): Promise<AuthorizationRequest> {
+  const { params, repeated } = readParams(source);
+  const { client, redirect_uri, redirect_uri_sent } = await resolveClientAndRedirect(ctx, params, repeated);
+
+  const responseType = normalizeResponseType(params.response_type ?? '');
+  const implicit = isImplicit(responseType);
+  const tokens = returnsToken(responseType);
+  const askedMode = params.response_mode;
+  // Errors use the mode the response would have used, or the response type's default
+  // (OAuth 2.0 Multiple Response Type Encoding Practices §2.1: fragment when tokens are returned).
+  const validMode = askedMode !== undefined && (RESPONSE_MODES as string[]).includes(askedMode) && !(tokens && askedMode === 'query');
+  const response_mode: ResponseMode = validMode ? (askedMode as ResponseMode) : tokens ? 'fragment' : 'query';
+  const state = params.state;
+  const fail = (error: OAuthErrorCode, description: string) => new AuthorizationRedirectError(error, description, { redirect_uri, response_mode, state });
+
+  if (repeated.length) throw fail('invalid_request', `parameter ${repeated[0]} is repeated (RFC 6749 section 3.1)`);
+  // OIDC Core §6: request objects are not supported (discovery says so)
+  if (params.request !== undefined) throw fail('request_not_supported', 'the request parameter (request object) is not supported');
+  if (params.request_uri !== undefined) throw fail('request_uri_not_supported', 'the request_uri parameter is not supported');
+
+  // RFC 6749 §3.1.1
+  if (!params.response_type) throw fail('invalid_request', 'response_type is missing');
+  if (!(RESPONSE_TYPES as readonly string[]).includes(responseType))
+    throw fail('unsupported_response_type', `response_type ${params.response_type} is not supported; use code, id_token or "id_token token"`);
+  const response_type = responseType as ResponseType;
+  // RFC 6749 §4.1.2.1: the client is not authorized to use this response type
+  if (!(client.response_types as string[]).includes(response_type))
+    throw fail('unauthorized_client', `this client is not registered for response_type ${response_type}`);
+
+  if (askedMode !== undefined && !(RESPONSE_MODES as string[]).includes(askedMode))
+    throw fail('invalid_request', `response_mode ${askedMode} is not supported; use query, fragment or form_post`);
+  // OAuth 2.0 Multiple Response Type Encoding Practices §2.1: tokens must not go in the query
+  if (implicit && askedMode === 'query') throw fail('invalid_request', `response_mode query is not allowed for response_type ${response_type}`);
+
+  // RFC 6749 §3.3: unregistered scope values are dropped; nothing left is invalid_scope
+  const requested = parseScope(params.scope);
+  const bad = requested.find((s) => !SCOPE_TOKEN.test(s));
+  if (bad !== undefined) throw fail('invalid_scope', 'scope contains characters RFC 6749 section 3.3 does not allow');
+  let scopes = allowedScopes(requested, client.scope);
+  // OIDC Core §11: offline_access is ignored unless the response type returns a code
+  if (implicit) scopes = scopes.filter((s) => s !== 'offline_access');
+  if (scopes.length === 0)
+    throw fail('invalid_scope', requested.length ? `none of the requested scopes (${requested.join(' ')}) is registered for this client` : 'scope is missing');
+  const openid = scopes.includes('openid');
+  // OIDC Core §3.2.2.1: response types that return an ID token are OpenID Connect requests
+  if (implicit && !openid) throw fail('invalid_scope', `response_type ${response_type} requires the openid scope`);
+  // OIDC Core §3.1.2.1: redirect_uri is required in OpenID Connect requests
+  if (openid && !redirect_uri_sent) throw fail('invalid_request', 'redirect_uri is required in an OpenID Connect request');
+  // OIDC Core §3.2.2.1: nonce is required when an ID token comes from the authorization endpoint
+  if (implicit && !params.nonce) throw fail('invalid_request', `nonce is required for response_type ${response_type}`);
+
+  // RFC 7636 §4.3 and RFC 9700 §2.1.1: S256 only; required for public clients and require_pkce clients
+  let code_challenge: string | undefined;
+  let code_challenge_method: 'S256' | undefined;
+  if (response_type === 'code') {
+    const challenge = params.code_challenge;
+    const method = params.code_challenge_method;
+    if (challenge === undefined && method !== undefined) throw fail('invalid_request', 'code_challenge_method was sent without code_challenge');
+    if (challenge !== undefined) {
+      // RFC 7636 §4.3: a missing method means plain, which is not supported
+      if (method !== 'S256') throw fail('invalid_request', `code_challenge_method must be S256${method ? ` (${method} is not supported)` : ' (plain, the default, is not supported)'}`);
+      if (!isValidCodeChallenge(challenge)) throw fail('invalid_request', 'code_challenge must be the 43-character BASE64URL of a SHA-256 (RFC 7636 section 4.2)');
+      code_challenge = challenge;
+      code_challenge_method = 'S256';
+    } else if (client.require_pkce) {
+      throw fail('invalid_request', 'code_challenge is required for this client (PKCE, RFC 7636) with code_challenge_method S256');
+    }
+  }
+
+  // OIDC Core §3.1.2.1: prompt values; none must stand alone
+  const promptValues = parseScope(params.prompt);
+  const unknownPrompt = promptValues.find((p) => !(PROMPT_VALUES as readonly string[]).includes(p));
+  if (unknownPrompt !== undefined) throw fail('invalid_request', `prompt value ${unknownPrompt} is not supported`);
+  const prompt = new Set(promptValues as Prompt[]);
+  if (prompt.has('none') && prompt.size > 1) throw fail('invalid_request', 'prompt=none cannot be combined with other prompt values');
+
+  // OIDC Core §3.1.2.1: max_age is a non-negative number of seconds
+  let max_age: number | undefined;
+  if (params.max_age !== undefined) {
+    if (!/^\d{1,10}$/.test(params.max_age)) throw fail('invalid_request', 'max_age must be a non-negative integer (seconds)');
+    max_age = Number(params.max_age);
+  }
+
+  let id_token_hint: IdTokenHint | undefined;
+  if (params.id_token_hint !== undefined) {
+    id_token_hint = await verifyIdTokenHint(ctx, params.id_token_hint);
+    if (!id_token_hint) throw fail('invalid_request', 'id_token_hint is not an ID token issued by this server');
+    if (!id_token_hint.aud.includes(client.client_id)) throw fail('invalid_request', 'id_token_hint was not issued to this client');
+  }
+
+  let claims: ClaimsRequest | undefined;
+  try {
+    claims = parseClaimsParameter(params.claims);
+  } catch (e) {
+    if (e instanceof OAuthError) throw fail(e.error, e.description);
+    throw e;
+  }
+
+  return {
+    client,
+    redirect_uri,
+    response_type,
+    response_mode,
+    scopes,
+    state,
+    nonce: params.nonce,
+    code_challenge,
+    code_challenge_method,
+    prompt,
+    max_age,
+    id_token_hint,
+    login_hint: params.login_hint,
+    claims,
+    params,
+  };
+}

@@ -1,0 +1,69 @@
+// The implicit response types of OpenID Connect (OIDC Core §3.2.2.5): `id_token`, and
+// `id_token token` which adds an access token. The ID token carries nonce (§3.2.2.11) and,
+// with an access token, at_hash (§3.2.2.10). The claims of the granted scopes go into the ID
+// token only when no access token is issued (§5.4); otherwise the client asks userinfo.
+import { randomToken } from '../../../crypto/random.js';
+import { claimNames, userClaims } from '../../claims.js';
+import { accessTokenTtl, mintAccessToken, mintIdToken, resolveAudience } from '../../tokens.js';
+import { parseScope } from '../../scopes.js';
+import { authTimeSeconds, type Authorization, type ResponseTypeHandler } from './types.js';
+
+/** Claims asked for individually for the ID token (OIDC Core §5.5). */
+function idTokenClaimRequests(a: Authorization): string[] {
+  return Object.keys(a.request.claims?.id_token ?? {});
+}
+
+export const idToken: ResponseTypeHandler = {
+  response_type: 'id_token',
+  async respond(a) {
+    const { ctx, request, session, user } = a;
+    const id_token = await mintIdToken(ctx, {
+      client: request.client,
+      sub: session.sub,
+      auth_time: authTimeSeconds(session),
+      nonce: request.nonce,
+      claims: userClaims(user, claimNames(request.scopes, idTokenClaimRequests(a))),
+    });
+    return { id_token };
+  },
+};
+
+export const idTokenToken: ResponseTypeHandler = {
+  response_type: 'id_token token',
+  async respond(a) {
+    const { ctx, request, session, user } = a;
+    const { client } = request;
+    const scope = request.scopes.join(' ');
+    const grant_id = randomToken();
+    // the access token belongs to a grant, so revoking the grant ends it (INTERFACE.md)
+    await ctx.repos.grants.createGrant({
+      grant_id,
+      client_id: client.client_id,
+      sub: session.sub,
+      scope,
+      auth_time: session.auth_time,
+      claims: request.claims ?? null,
+      expires_at: new Date(Date.now() + accessTokenTtl(ctx, client) * 1000),
+    });
+    const auth_time = authTimeSeconds(session);
+    const at = await mintAccessToken(ctx, { client, sub: session.sub, scope, aud: resolveAudience(client, []), grant_id, auth_time });
+    const id_token = await mintIdToken(ctx, {
+      client,
+      sub: session.sub,
+      auth_time,
+      nonce: request.nonce,
+      access_token: at.access_token,
+      claims: userClaims(user, claimNames([], idTokenClaimRequests(a))),
+    });
+    const requested = parseScope(request.params.scope);
+    // RFC 6749 §4.2.2: scope is required in the response when it differs from the request
+    const narrowed = requested.length !== request.scopes.length;
+    return {
+      access_token: at.access_token,
+      token_type: 'Bearer',
+      expires_in: String(at.expires_in),
+      id_token,
+      ...(narrowed ? { scope } : {}),
+    };
+  },
+};
