@@ -62,16 +62,19 @@ export async function deviceRoutes(app: FastifyInstance, ctx: AppContext): Promi
       .view('device.eta', { title: 'Connect a device', csrf: reply.generateCsrf(), action: VERIFICATION_PATH, ...page });
   }
 
-  function renderConsent(reply: FastifyReply, request: PendingDeviceRequest) {
+  async function renderConsent(reply: FastifyReply, request: PendingDeviceRequest, sub: string) {
+    const client_name = request.client.client_name ?? request.client.client_id;
+    const user = await ctx.repos.users.findBySub(sub);
     return noStore(reply).view('consent.eta', {
-      title: `Connect ${request.client.client_name ?? request.client.client_id} to your account?`,
-      client_name: request.client.client_name ?? request.client.client_id,
+      // §3.3.1, §5.4: the code is shown again so the person can check it is the one on their
+      // own device, not one a phisher sent them
+      title: `Connect the device showing ${request.display_code}`,
+      client_name,
+      account: user?.username,
       scopes: describeRequestedScopes(request),
       action: VERIFICATION_PATH,
       csrf: reply.generateCsrf(),
       hidden: [['user_code', request.display_code]],
-      // §3.3.1, §5.4: the person confirms that this is the code their own device shows
-      user_code: request.display_code,
     });
   }
 
@@ -99,12 +102,12 @@ export async function deviceRoutes(app: FastifyInstance, ctx: AppContext): Promi
     if (!(await mayCheckCode(request, reply))) return renderEntry(reply, 429, { user_code: shownBack(typed), error: TOO_MANY });
     const pending = await findPendingRequest(ctx, typed);
     if (!pending) return renderEntry(reply, 400, { user_code: shownBack(typed), error: WRONG_CODE });
-    return renderConsent(reply, pending);
+    return renderConsent(reply, pending, session.sub);
   });
 
   app.post(VERIFICATION_PATH, { config: { page: true }, preHandler: app.csrfProtection }, async (request, reply) => {
     const form = deviceForm.safeParse(singleParams(request.body));
-    if (!form.success) return renderEntry(reply, 400, { user_code: '', error: WRONG_CODE });
+    if (!form.success) return renderEntry(reply, 400, { user_code: '', error: 'Enter the code shown on your device (8 letters, like BCDF-GHJK).' });
     const typed = form.data.user_code ?? '';
     if (!typed.trim()) return renderEntry(reply, 400, { user_code: '', error: 'Enter the code shown on your device.' });
     if (!(await mayCheckCode(request, reply))) return renderEntry(reply, 429, { user_code: shownBack(typed), error: TOO_MANY });
@@ -113,7 +116,7 @@ export async function deviceRoutes(app: FastifyInstance, ctx: AppContext): Promi
 
     const session = await currentSession(ctx, request);
     if (!session) return redirectToLogin(reply, pending);
-    if (!form.data.decision) return renderConsent(reply, pending);
+    if (!form.data.decision) return renderConsent(reply, pending, session.sub);
 
     const approved = form.data.decision === 'allow';
     const decided = await decideDeviceRequest(
