@@ -33,6 +33,8 @@ describe('GET /device', () => {
     const r = await browser().get(d.verification_uri_complete.replace(s.issuer, ''));
     expect(r.statusCode).toBe(200);
     expect(formOf(r.body).fields.user_code).toBe(d.user_code);
+    // §3.3.1: the person confirms the prefilled code matches their device before going on
+    expect(textOf(r.body)).toContain('Check that this is the code your TV or device shows');
   });
 
   it('shows what was typed in the normal form, and escapes anything else', async () => {
