@@ -119,7 +119,7 @@ describe('introspection (RFC 7662)', () => {
     const t = await signIn();
     const res = await fetch(`${s.issuer}/introspect`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ client_id: 'tv', token: t.access_token }) });
     expect(res.status).toBe(401);
-    expect((await res.json()).error).toBe('invalid_client');
+    expect(((await res.json()) as { error: string }).error).toBe('invalid_client');
     const tv = await client.discovery(new URL(s.issuer), 'tv', undefined, client.None(), insecure);
     expect(await refusal(client.tokenIntrospection(tv, t.access_token))).toMatchObject({ status: 401, error: 'invalid_client' });
   });
@@ -136,6 +136,6 @@ describe('introspection (RFC 7662)', () => {
   it('refuses a request without token with invalid_request', async () => {
     const res = await fetch(`${s.issuer}/introspect`, { method: 'POST', headers: { authorization: basic('service', SECRETS.service), 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toBe('invalid_request');
+    expect(((await res.json()) as { error: string }).error).toBe('invalid_request');
   });
 });

@@ -115,7 +115,7 @@ describe('revocation (RFC 7009)', () => {
     expect(await refusal(client.tokenRevocation(wrong, t.access_token))).toMatchObject({ status: 401, error: 'invalid_client' });
     const res = await fetch(`${s.issuer}/revoke`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: t.access_token }) });
     expect(res.status).toBe(401);
-    expect((await res.json()).error).toBe('invalid_client');
+    expect(((await res.json()) as { error: string }).error).toBe('invalid_client');
     expect(await userinfoStatus(t.access_token)).toBe(200);
   });
 

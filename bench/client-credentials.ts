@@ -1,0 +1,184 @@
+// npm run bench: client_credentials throughput of the real server against a ceiling.
+//
+// Two targets, each a child process, measured the same way by autocannon running in this
+// (third) process, so no target shares its event loop with the load generator:
+//   server   src/main.ts as `npm start` runs it (development mode, the demo registry
+//            config/clients.json, LOG_LEVEL as set, default info, logs discarded), on PGlite in
+//            memory, and also on PostgreSQL when DATABASE_URL is set
+//   ceiling  bench/ceiling.ts: a bare Fastify route that checks the same SHA-256 secret and signs
+//            an equal RS256 JWT (same header and claims), nothing else
+// Each round warms a target up, then loads it for BENCH_DURATION seconds; rounds alternate the
+// order of the targets and the medians of BENCH_RUNS rounds are reported.
+//
+// Settings (environment): BENCH_DURATION (10 s), BENCH_WARMUP (3 s), BENCH_CONNECTIONS (32),
+// BENCH_RUNS (3), LOG_LEVEL (info), DATABASE_URL (adds a PostgreSQL run; note that, like
+// `npm start`, the server migrates that database and syncs the demo registry into it).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { loadRegistry, type ClientConfig } from '../src/config/clients.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const LOG_LEVEL = process.env.LOG_LEVEL ?? 'info';
+const CLIENTS_FILE = process.env.CLIENTS_FILE ?? 'config/clients.json';
+
+interface Target {
+  name: string;
+  url: string;
+  child: ChildProcess;
+}
+
+interface Measurement {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The demo client the benchmark authenticates as: the first client_credentials client with client_secret_basic. */
+function benchClient(): ClientConfig & { client_secret: string } {
+  const clients = loadRegistry(CLIENTS_FILE, { production: false });
+  const c = clients.find((x) => x.grant_types.includes('client_credentials') && x.token_endpoint_auth_method === 'client_secret_basic' && x.client_secret);
+  if (!c) throw new Error(`${CLIENTS_FILE} has no client_credentials client with client_secret_basic`);
+  return c as ClientConfig & { client_secret: string };
+}
+
+async function startChild(name: string, script: string, env: Record<string, string>, port: number): Promise<Target> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: root,
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    // logs are discarded: the cost of writing them is measured, not of a terminal scrolling
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}): ${stderr.trim()}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${name} did not start within 120 s: ${stderr.trim()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { name, url, child };
+}
+
+async function stop(t: Target): Promise<void> {
+  if (t.child.exitCode !== null) return;
+  t.child.kill('SIGTERM');
+  await Promise.race([once(t.child, 'exit'), new Promise((r) => setTimeout(r, 10_000))]);
+  if (t.child.exitCode === null) t.child.kill('SIGKILL');
+}
+
+function request(c: ClientConfig & { client_secret: string }) {
+  return {
+    method: 'POST' as const,
+    headers: {
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(c.client_id)}:${encodeURIComponent(c.client_secret)}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: 'grant_type=client_credentials',
+  };
+}
+
+/** One request, to check both targets answer the same shape before loading them. */
+async function probe(t: Target, c: ClientConfig & { client_secret: string }): Promise<{ header: string[]; claims: string[] }> {
+  const r = request(c);
+  const res = await fetch(`${t.url}/token`, { method: r.method, headers: r.headers, body: r.body });
+  if (res.status !== 200) throw new Error(`${t.name} answered ${res.status}: ${await res.text()}`);
+  const { access_token } = (await res.json()) as { access_token: string };
+  const [h, p] = access_token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>);
+  return { header: Object.keys(h!).sort(), claims: Object.keys(p!).sort() };
+}
+
+async function load(t: Target, c: ClientConfig & { client_secret: string }, seconds: number): Promise<Measurement> {
+  const r = await autocannon({ url: `${t.url}/token`, ...request(c), connections: CONNECTIONS, duration: seconds });
+  if (r.non2xx || r.errors) throw new Error(`${t.name}: ${r.non2xx} non-2xx answers and ${r.errors} errors under load`);
+  return { rps: r.requests.total / r.duration, p50: r.latency.p50, p99: r.latency.p99 };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function summarize(ms: Measurement[]): Measurement {
+  return { rps: median(ms.map((m) => m.rps)), p50: median(ms.map((m) => m.p50)), p99: median(ms.map((m) => m.p99)) };
+}
+
+async function main(): Promise<void> {
+  const c = benchClient();
+  const servers: { name: string; env: Record<string, string> }[] = [{ name: 'server (PGlite)', env: { DATA_DIR: 'memory://', DATABASE_URL: '' } }];
+  if (process.env.DATABASE_URL) servers.push({ name: 'server (PostgreSQL)', env: { DATABASE_URL: process.env.DATABASE_URL } });
+
+  console.log(`client_credentials benchmark: ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`autocannon: ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s per target, ${RUNS} rounds; server LOG_LEVEL=${LOG_LEVEL}; client ${c.client_id} (${CLIENTS_FILE})\n`);
+
+  const results = new Map<string, Measurement[]>();
+  const targets: Target[] = [];
+  try {
+    for (const s of servers) {
+      const port = await freePort();
+      targets.push(await startChild(s.name, 'src/main.ts', { ...s.env, CLIENTS_FILE, LOG_LEVEL, ISSUER: `http://localhost:${port}` }, port));
+    }
+    const ceilingPort = await freePort();
+    targets.push(
+      await startChild(
+        'ceiling (bare Fastify + jose)',
+        'bench/ceiling.ts',
+        // the same issuer string length, client, scope and audience as the server's tokens
+        { ISSUER: `http://localhost:${ceilingPort}`, CLIENT_ID: c.client_id, CLIENT_SECRET: c.client_secret, SCOPE: c.scope, AUDIENCE: (c.audience.length ? c.audience : [c.client_id]).join(' ') },
+        ceilingPort,
+      ),
+    );
+    const shapes = await Promise.all(targets.map((t) => probe(t, c)));
+    for (const [i, s] of shapes.entries())
+      if (JSON.stringify(s) !== JSON.stringify(shapes[0])) console.warn(`warning: ${targets[i]!.name} signs other members than ${targets[0]!.name}: ${JSON.stringify(s)} vs ${JSON.stringify(shapes[0])}`);
+
+    for (let round = 0; round < RUNS; round++) {
+      // alternate the order so neither target always runs on a warmer (or hotter) machine
+      const order = round % 2 === 0 ? targets : [...targets].reverse();
+      for (const t of order) {
+        await load(t, c, WARMUP);
+        const m = await load(t, c, DURATION);
+        results.set(t.name, [...(results.get(t.name) ?? []), m]);
+        console.log(`round ${round + 1}  ${t.name.padEnd(30)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms`);
+      }
+    }
+  } finally {
+    await Promise.all(targets.map(stop));
+  }
+
+  const ceiling = summarize(results.get(targets[targets.length - 1]!.name)!);
+  console.log(`\nmedian of ${RUNS} rounds:`);
+  console.log(`${'target'.padEnd(30)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)}  of ceiling`);
+  for (const t of targets) {
+    const m = summarize(results.get(t.name)!);
+    const ratio = ((m.rps / ceiling.rps) * 100).toFixed(1);
+    console.log(`${t.name.padEnd(30)} ${m.rps.toFixed(0).padStart(7)} ${String(m.p50).padStart(7)} ${String(m.p99).padStart(7)}  ${ratio.padStart(6)} %`);
+  }
+  const worst = Math.min(...targets.slice(0, -1).map((t) => summarize(results.get(t.name)!).rps / ceiling.rps));
+  console.log(`\ntarget: server >= 80 % of the ceiling: ${worst >= 0.8 ? 'met' : 'NOT met'} (${(worst * 100).toFixed(1)} %)`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
