@@ -54,6 +54,15 @@ describe('consent', () => {
     expect(textOf(r.body)).toContain('Test TV');
   });
 
+  it('a signed-in person opening a link with a wrong or expired code sees the entry page with the message', async () => {
+    const b = await signedIn();
+    const r = await b.get('/device?user_code=BCDF-GHJK');
+    expect(r.statusCode).toBe(400);
+    expect(textOf(r.body)).toContain('That code is not valid');
+    expect(formOf(r.body).fields.user_code).toBe('BCDF-GHJK');
+    expect(r.body).not.toMatch(/name="decision"/);
+  });
+
   it('brings a person who signs in on the way back to the consent of the code they typed', async () => {
     const d = await startDevice(s);
     const b = new PageClient(s, `198.51.100.${nextIp++}`);
