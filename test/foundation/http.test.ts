@@ -1,0 +1,111 @@
+// What every endpoint shares: health checks, 404 JSON, no stack trace in a 500, redacted logs.
+import { Writable } from 'node:stream';
+import Fastify from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { loadEnv } from '../../src/config/env.js';
+import { createContext } from '../../src/context.js';
+import { loggerOptions, redactUrl } from '../../src/logger.js';
+import { freshDatabase, startTestServer, type TestServer } from '../support/harness.js';
+
+let s: TestServer;
+beforeAll(async () => {
+  s = await startTestServer();
+});
+afterAll(async () => s?.close());
+
+describe('health', () => {
+  it('/healthz says the process is up', async () => {
+    const r = await s.app.inject('/healthz');
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toEqual({ status: 'ok' });
+  });
+
+  it('/readyz checks the database', async () => {
+    const r = await s.app.inject('/readyz');
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toEqual({ status: 'ready' });
+  });
+
+  it('/readyz is 503 when the database is gone, while /healthz stays 200', async () => {
+    const fresh = await freshDatabase();
+    const ctx = await createContext(loadEnv({ SECRET_KEY: 's'.repeat(40), LOG_LEVEL: 'silent' }), fresh.db);
+    const app = await buildApp(ctx, { logger: false });
+    await app.ready();
+    await fresh.drop();
+    const r = await app.inject('/readyz');
+    expect(r.statusCode).toBe(503);
+    expect(r.json()).toEqual({ status: 'unavailable', error_description: 'database not reachable' });
+    expect((await app.inject('/healthz')).statusCode).toBe(200);
+    await app.close();
+  });
+});
+
+describe('errors', () => {
+  it('an unknown route is a 404 in JSON, without echoing the query', async () => {
+    const r = await s.app.inject('/no/such/thing?code=secret-code');
+    expect(r.statusCode).toBe(404);
+    expect(r.headers['content-type']).toMatch(/^application\/json/);
+    expect(r.json()).toEqual({ error: 'not_found', error_description: 'no route for GET /no/such/thing' });
+  });
+
+  it('an unexpected failure is a 500 without a stack trace or the internal message', async () => {
+    const ctx = s.ctx;
+    const app = await buildApp(ctx, { logger: false });
+    app.get('/boom', async () => {
+      throw new Error('connection to 10.0.0.5 refused at /srv/app/src/db.ts:42');
+    });
+    await app.ready();
+    const r = await app.inject('/boom');
+    expect(r.statusCode).toBe(500);
+    expect(r.json()).toEqual({ error: 'server_error', error_description: 'the server could not complete the request' });
+    expect(r.body).not.toContain('10.0.0.5');
+    expect(r.body).not.toMatch(/at .*\.ts:\d+/);
+    expect(r.headers['cache-control']).toBe('no-store');
+    await app.close();
+  });
+
+  it('a malformed body is a 400 in the OAuth error shape, not a 500', async () => {
+    const r = await s.app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/json' }, payload: '{"grant_type":' });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error).toBe('invalid_request');
+    expect(r.body).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('logs', () => {
+  it('redactUrl hides secret query values and keeps the rest', () => {
+    expect(redactUrl('/authorize?client_id=web&state=abc&nonce=n&code_challenge=x')).toBe(
+      '/authorize?client_id=web&state=%5Bredacted%5D&nonce=%5Bredacted%5D&code_challenge=x',
+    );
+    expect(redactUrl('/cb?code=c&id_token=t&access_token=a&refresh_token=r')).toBe(
+      '/cb?code=%5Bredacted%5D&id_token=%5Bredacted%5D&access_token=%5Bredacted%5D&refresh_token=%5Bredacted%5D',
+    );
+    // percent-encoded names are still recognised
+    expect(redactUrl('/x?co%64e=abc')).toBe('/x?code=%5Bredacted%5D');
+    expect(redactUrl('/healthz')).toBe('/healthz');
+  });
+
+  it('request logs carry the request id and no authorization header, cookie or query secret', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const app = Fastify({ logger: { ...(loggerOptions({ LOG_LEVEL: 'info' }) as object), stream }, genReqId: () => 'req-1' });
+    app.get('/x', async (request) => {
+      request.log.info({ req: request }, 'handler saw the request');
+      return 'ok';
+    });
+    await app.inject({ url: '/x?code=QUERY-SECRET&client_id=web', headers: { authorization: 'Bearer HEADER-SECRET', cookie: 'sid=COOKIE-SECRET' } });
+    await app.close();
+    const all = lines.join('\n');
+    expect(all).not.toContain('QUERY-SECRET');
+    expect(all).not.toContain('HEADER-SECRET');
+    expect(all).not.toContain('COOKIE-SECRET');
+    const incoming = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'incoming request');
+    expect(incoming).toMatchObject({ reqId: 'req-1', req: { method: 'GET', url: '/x?code=%5Bredacted%5D&client_id=web' } });
+  });
+});
