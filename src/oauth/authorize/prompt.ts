@@ -25,8 +25,9 @@ export function loginReason({ request, session, loginRequestedAt, now = Date.now
   if (loginRequestedAt !== undefined && session.auth_time.getTime() >= loginRequestedAt) return undefined;
   // OIDC Core §3.1.2.1: prompt=login (and select_account: one account per session) re-authenticates
   if (request.prompt.has('login') || request.prompt.has('select_account')) return 'prompt=login';
-  // §3.1.2.1 max_age: re-authenticate when more seconds than max_age passed since auth_time
-  if (request.max_age !== undefined && Math.floor(now / 1000) - Math.floor(session.auth_time.getTime() / 1000) > request.max_age) return 'max_age';
+  // §3.1.2.1 max_age: re-authenticate when more than max_age seconds passed since auth_time;
+  // max_age=0 is equivalent to prompt=login
+  if (request.max_age !== undefined && (request.max_age === 0 || now - session.auth_time.getTime() > request.max_age * 1000)) return 'max_age';
   // §3.1.2.1 id_token_hint: the client expects another user than the one signed in
   if (request.id_token_hint && request.id_token_hint.sub !== session.sub) return 'id_token_hint';
   return undefined;
