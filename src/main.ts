@@ -1,4 +1,5 @@
 // Start: load config, open the database, migrate, build the app, listen, close with grace.
+import path from 'node:path';
 import { buildApp } from './app.js';
 import { loadConfig, readDotEnv, start } from './bootstrap.js';
 import { ConfigError } from './config/env.js';
@@ -20,15 +21,21 @@ async function main(): Promise<void> {
     console.log(`\n  Issuer: ${config.env.ISSUER}  (discovery: ${config.env.ISSUER}/.well-known/openid-configuration)`);
     if (service)
       console.log(
-        `  First token: curl -s -u "${service.client_id}:$(node -p "require('./${config.env.CLIENTS_FILE}').clients.find(c => c.client_id === '${service.client_id}').client_secret")" -d grant_type=client_credentials ${config.env.ISSUER}/token\n`,
+        `  First token: curl -s -u "${service.client_id}:$(node -p "require('${path.resolve(config.env.CLIENTS_FILE)}').clients.find(c => c.client_id === '${service.client_id}').client_secret")" -d grant_type=client_credentials ${config.env.ISSUER}/token\n`,
       );
   }
+
+  // Housekeeping: drop expired codes, tokens, sessions and revocations once an hour.
+  const purge = setInterval(() => {
+    ctx.repos.tokens.purgeExpired().catch((e: unknown) => app.log.warn({ err: e }, 'purging expired rows failed'));
+  }, 3_600_000).unref();
 
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
+    clearInterval(purge);
     const force = setTimeout(() => process.exit(1), 10_000).unref();
     try {
       await app.close(); // stops accepting, waits for in-flight requests

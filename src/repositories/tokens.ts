@@ -25,10 +25,21 @@ export class TokensRepository {
     return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
-  /** Deletes rows that no longer matter (expired revocations, jtis, codes, device codes). */
+  /**
+   * Deletes rows that no longer matter. Everything removed here is already refused by the
+   * checks that read it (an expired row, or a missing grant, counts as inactive), so purging
+   * can only ever make an answer "no" that was "no" already. Codes and device codes are kept a
+   * day past expiry so a late replay is still recognised as one.
+   */
   async purgeExpired(): Promise<void> {
+    const dayAgo = sql<Date>`now() - interval '1 day'`;
     await this.db.deleteFrom('token_revocations').where('expires_at', '<', sql<Date>`now()`).execute();
     await this.db.deleteFrom('client_assertion_jtis').where('expires_at', '<', sql<Date>`now()`).execute();
-    await this.db.deleteFrom('device_codes').where('expires_at', '<', sql<Date>`now() - interval '1 day'`).execute();
+    await this.db.deleteFrom('device_codes').where('expires_at', '<', dayAgo).execute();
+    await this.db.deleteFrom('authorization_codes').where('expires_at', '<', dayAgo).execute();
+    await this.db.deleteFrom('refresh_tokens').where('expires_at', '<', sql<Date>`now()`).execute();
+    await this.db.deleteFrom('grants').where('expires_at', '<', sql<Date>`now()`).execute();
+    await this.db.deleteFrom('login_sessions').where('expires_at', '<', dayAgo).execute();
+    await this.db.deleteFrom('login_attempts').where('window_started_at', '<', dayAgo).where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', sql<Date>`now()`)])).execute();
   }
 }
