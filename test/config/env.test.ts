@@ -81,3 +81,14 @@ describe('environment', () => {
     });
   });
 });
+
+describe('.env.example', () => {
+  it('documents every variable the server reads', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { envSchema } = await import('../../src/config/env.js');
+    const example = readFileSync('.env.example', 'utf8');
+    const names = Object.keys(envSchema.in.shape);
+    expect(names.length).toBeGreaterThan(10);
+    for (const name of names) expect(example, name).toMatch(new RegExp(`^# ${name}=`, 'm'));
+  });
+});
