@@ -9,6 +9,8 @@ import type { Client } from '../repositories/clients.js';
 import { OAuthError } from './errors.js';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** Algorithms a private_key_jwt client assertion may use (advertised per endpoint, RFC 8414 §2). */
+export const CLIENT_ASSERTION_SIGNING_ALGS = ['RS256', 'ES256', 'PS256', 'EdDSA'];
 
 export interface AuthenticatedClient {
   client: Client;

@@ -3,7 +3,7 @@
 // exactly {"active":false} (§2.2), so the answer tells nothing more about it.
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
-import { authenticateClient } from '../oauth/client-auth.js';
+import { authenticateClient, CLIENT_ASSERTION_SIGNING_ALGS } from '../oauth/client-auth.js';
 import { OAuthError } from '../oauth/errors.js';
 import { singleParams } from '../oauth/params.js';
 import { verifyAccessToken } from '../oauth/tokens.js';
@@ -35,6 +35,8 @@ export async function introspectionRoutes(app: FastifyInstance, ctx: AppContext)
   // among them: see below.
   app.discovery.introspection_endpoint = INTROSPECTION_PATH;
   app.discovery.introspection_endpoint_auth_methods_supported = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+  // required when private_key_jwt is listed
+  app.discovery.introspection_endpoint_auth_signing_alg_values_supported = CLIENT_ASSERTION_SIGNING_ALGS;
 
   app.post(INTROSPECTION_PATH, async (request, reply) => {
     // §2.2 and §4: the answer describes a token; it must not be cached

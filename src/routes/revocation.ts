@@ -4,7 +4,7 @@
 // revoked (§2.2), so the endpoint tells nobody whether a token exists.
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
-import { authenticateClient } from '../oauth/client-auth.js';
+import { authenticateClient, CLIENT_ASSERTION_SIGNING_ALGS } from '../oauth/client-auth.js';
 import { OAuthError } from '../oauth/errors.js';
 import { singleParams } from '../oauth/params.js';
 import { ACCESS_TOKEN_TYP } from '../oauth/tokens.js';
@@ -22,6 +22,8 @@ export async function revocationRoutes(app: FastifyInstance, ctx: AppContext): P
   // RFC 8414 §2: revocation_endpoint and the client authentication methods it accepts
   app.discovery.revocation_endpoint = REVOCATION_PATH;
   app.discovery.revocation_endpoint_auth_methods_supported = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
+  // required when private_key_jwt is listed
+  app.discovery.revocation_endpoint_auth_signing_alg_values_supported = CLIENT_ASSERTION_SIGNING_ALGS;
 
   app.post(REVOCATION_PATH, async (request, reply) => {
     noStore(reply);

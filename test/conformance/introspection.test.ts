@@ -1,15 +1,22 @@
 // Token introspection (RFC 7662) driven with openid-client against a listening server.
+import { exportJWK, generateKeyPair } from 'jose';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALICE, basic, claimsOf, SECRETS, startTestServer, type TestServer } from '../support/harness.js';
+import { clientSchema } from '../../src/config/clients.js';
+import { ALICE, basic, claimsOf, defaultClients, SECRETS, startTestServer, type TestServer } from '../support/harness.js';
 
 let s: TestServer;
 let legacy: client.Configuration;
 let service: client.Configuration;
+/** a resource server that authenticates with private_key_jwt (RFC 7523) */
+let rs: client.Configuration;
 const insecure = { execute: [client.allowInsecureRequests] };
 
 beforeAll(async () => {
-  s = await startTestServer({ listen: true });
+  const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const rsClient = clientSchema.parse({ client_id: 'rs', grant_types: ['client_credentials'], scope: 'introspect', jwks: { keys: [{ ...(await exportJWK(publicKey)), alg: 'ES256' }] } });
+  s = await startTestServer({ listen: true, clients: [...defaultClients(), rsClient] });
+  rs = await client.discovery(new URL(s.issuer), 'rs', undefined, client.PrivateKeyJwt(privateKey), insecure);
   legacy = await client.discovery(new URL(s.issuer), 'legacy', undefined, client.ClientSecretPost(SECRETS.legacy), insecure);
   service = await client.discovery(new URL(s.issuer), 'service', undefined, client.ClientSecretBasic(SECRETS.service), insecure);
 });
@@ -43,6 +50,8 @@ describe('introspection (RFC 7662)', () => {
     const m = service.serverMetadata();
     expect(m.introspection_endpoint).toBe(`${s.issuer}/introspect`);
     expect(m.introspection_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
+    // RFC 8414 §2: required once private_key_jwt is listed
+    expect(m.introspection_endpoint_auth_signing_alg_values_supported).toContain('ES256');
   });
 
   it("describes an active access token to a resource server (another client): active, scope, client_id, sub, aud, iss, exp, iat, token_type", async () => {
@@ -61,6 +70,13 @@ describe('introspection (RFC 7662)', () => {
       token_type: 'Bearer',
       jti: c.jti,
     });
+  });
+
+  it('accepts a resource server authenticating with private_key_jwt', async () => {
+    const t = await signIn('openid');
+    expect(await client.tokenIntrospection(rs, t.access_token)).toMatchObject({ active: true, client_id: 'legacy', sub: ALICE.sub, scope: 'openid' });
+    // and it never sees another client's refresh token
+    expect(await client.tokenIntrospection(rs, t.refresh_token!)).toEqual({ active: false });
   });
 
   it('describes an active refresh token to the client it was issued to', async () => {

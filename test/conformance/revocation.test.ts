@@ -40,6 +40,8 @@ describe('revocation (RFC 7009)', () => {
     const m = legacy.serverMetadata();
     expect(m.revocation_endpoint).toBe(`${s.issuer}/revoke`);
     expect(m.revocation_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']));
+    // RFC 8414 §2: required once private_key_jwt is listed
+    expect(m.revocation_endpoint_auth_signing_alg_values_supported).toContain('RS256');
   });
 
   it('revokes an access token: inactive at introspection, 401 at userinfo, refused by verifyAccessToken', async () => {
