@@ -17,8 +17,18 @@ const FIRST_PARTY = clientSchema.parse({
   skip_consent: true,
 });
 
+const NATIVE = clientSchema.parse({
+  client_id: 'native',
+  client_name: 'Native app',
+  redirect_uris: ['com.example.app:/oauth'],
+  grant_types: ['authorization_code'],
+  token_endpoint_auth_method: 'none',
+  scope: 'openid',
+  skip_consent: true,
+});
+
 beforeAll(async () => {
-  s = await startTestServer({ clients: [...defaultClients(), FIRST_PARTY] });
+  s = await startTestServer({ clients: [...defaultClients(), FIRST_PARTY, NATIVE] });
   await s.ctx.repos.consents.grant(ALICE.sub, 'web', ['openid', 'profile', 'email', 'offline_access']);
   await s.ctx.repos.consents.grant(ALICE.sub, 'spa', ['openid', 'profile', 'email', 'offline_access']);
 });
@@ -143,5 +153,13 @@ describe('response_mode=form_post (OAuth 2.0 Form Post Response Mode)', () => {
     expect(form!.fields.state).toBe(req.state);
     expect(form!.fields.iss).toBe(s.issuer);
     expect(form!.fields.code).toMatch(/^[\w-]{43}$/);
+  });
+
+  it('allows the form to post to a custom-scheme redirect URI (RFC 8252 7.1), which has no origin', async () => {
+    const req = codeRequest({ client_id: 'native', redirect_uri: 'com.example.app:/oauth', scope: 'openid', response_mode: 'form_post' });
+    const res = await get(s, await signedIn(s), authorizeUrl(req));
+    expect(res.statusCode).toBe(200);
+    expect(String(res.headers['content-security-policy'])).toContain('form-action com.example.app:;');
+    expect(parseForms(res.body, s.issuer)[0]!.action).toBe('com.example.app:/oauth');
   });
 });

@@ -33,6 +33,7 @@ describe('redirect_uri matching', () => {
       'http://app.example.com/cb',
       'com.example.app:/oauth2',
       'http://127.0.0.1@evil.com/cb',
+      'http://127.0.0.1:99999/cb',
     ])
       expect(isRegisteredRedirectUri(client, uri)).toBe(false);
   });

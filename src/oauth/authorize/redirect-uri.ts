@@ -14,6 +14,8 @@ function loopbackParts(uri: string): { host: string; rest: string } | undefined 
 /** True when `requested` is one of the client's registered redirect URIs. */
 export function isRegisteredRedirectUri(client: Client, requested: string): boolean {
   if (client.redirect_uris.includes(requested)) return true;
+  // a port beyond 65535 or other nonsense the pattern below would let through
+  if (!URL.canParse(requested)) return false;
   const asked = loopbackParts(requested);
   if (!asked) return false;
   // RFC 8252 §7.3: the same loopback URI with another port

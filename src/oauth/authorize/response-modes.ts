@@ -23,9 +23,12 @@ export async function sendAuthorizationResponse(reply: FastifyReply, r: Authoriz
   if (r.response_mode === 'form_post') {
     // the auto-submitting form is allowed to post to the client and to run its one inline script
     const nonce = randomBytes(16).toString('base64');
+    const target = new URL(r.redirect_uri);
+    // a custom-scheme URI (RFC 8252 §7.1) has no origin; its scheme is the CSP source
+    const formAction = target.origin === 'null' ? target.protocol : target.origin;
     reply.header(
       'content-security-policy',
-      `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'self'; form-action ${new URL(r.redirect_uri).origin}; frame-ancestors 'none'; base-uri 'none'`,
+      `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'self'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
     );
     return reply.view('form_post.eta', { action: r.redirect_uri, fields: entries, nonce });
   }
