@@ -41,6 +41,10 @@ export async function openDatabase(opts: DbOptions): Promise<Db> {
       dataDir: inMemory ? undefined : dataDir,
       ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
       relaxedDurability: inMemory,
+      // PGlite's default shared_buffers (128MB) is sized for a server; with 16MB a small embedded
+      // database needs about 130 MB less memory. A start parameter, not postgresqlconf,
+      // which would replace the data directory's postgresql.conf (timezone, datestyle, ...).
+      startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
     });
   } catch (e) {
     release?.();
