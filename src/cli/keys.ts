@@ -11,7 +11,7 @@ import { CliError, parse, withDatabase, type CliIO } from './io.js';
  * (access and ID tokens, server-wide or per client), plus the time another instance may keep
  * signing with it before its keystore reloads and sees the rotation.
  */
-export function retiredKeyPublishSeconds(env: Pick<Env, 'ACCESS_TOKEN_TTL' | 'ID_TOKEN_TTL'>, clients: Pick<Client, 'access_token_ttl' | 'id_token_ttl'>[]): number {
+export function retiredKeyPublishSeconds(env: Pick<Env, 'ACCESS_TOKEN_TTL' | 'ID_TOKEN_TTL'>, clients: Partial<Pick<Client, 'access_token_ttl' | 'id_token_ttl'>>[]): number {
   const lifetimes = [env.ACCESS_TOKEN_TTL, env.ID_TOKEN_TTL, ...clients.flatMap((c) => [c.access_token_ttl ?? 0, c.id_token_ttl ?? 0])];
   return Math.max(...lifetimes) + Math.ceil(Keystore.RELOAD_MS / 1000);
 }
