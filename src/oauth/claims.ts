@@ -15,7 +15,8 @@ export const SCOPE_CLAIMS: Record<string, readonly string[]> = {
   phone: ['phone_number', 'phone_number_verified'],
 };
 
-export const CLAIMS_SUPPORTED = ['sub', 'iss', 'auth_time', 'nonce', 'acr', 'amr', 'sid', ...Object.values(SCOPE_CLAIMS).flat()];
+// only claims this server actually issues (Discovery §3: advertise what works)
+export const CLAIMS_SUPPORTED = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'azp', 'at_hash', 'c_hash', ...Object.values(SCOPE_CLAIMS).flat()];
 
 const individualClaim = z
   .object({ essential: z.boolean().optional(), value: z.unknown().optional(), values: z.array(z.unknown()).optional() })

@@ -33,7 +33,6 @@ export function buildMetadata(app: FastifyInstance, ctx: AppContext): Record<str
     response_types_supported: [],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [...SUPPORTED_ALGS],
-    service_documentation: `${iss}/`,
   };
   Object.assign(metadata, app.discovery);
   for (const [k, v] of Object.entries(metadata)) {
