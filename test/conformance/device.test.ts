@@ -99,7 +99,7 @@ describe('device authorization (RFC 8628)', () => {
   });
 
   it('access_denied when the person denies', async () => {
-    const d = await client.initiateDeviceAuthorization(tv);
+    const d = await client.initiateDeviceAuthorization(tv, {});
     const denied = await person(new Browser(s.issuer), d.verification_uri_complete!, 'deny');
     expect(textOf(denied.html)).toContain('was not allowed');
     const e = await refusal(pollNow(d));
@@ -107,7 +107,7 @@ describe('device authorization (RFC 8628)', () => {
   });
 
   it('slow_down when polled faster than the interval, growing it by 5 seconds', async () => {
-    const d = await client.initiateDeviceAuthorization(tv);
+    const d = await client.initiateDeviceAuthorization(tv, {});
     expect((await refusal(pollOnce(d))).error).toBe('authorization_pending');
     const e = await refusal(pollOnce(d));
     expect(e.error).toBe('slow_down');
@@ -117,7 +117,7 @@ describe('device authorization (RFC 8628)', () => {
   });
 
   it('expired_token once expires_in has passed', async () => {
-    const d = await client.initiateDeviceAuthorization(tv);
+    const d = await client.initiateDeviceAuthorization(tv, {});
     await expire(s.ctx, d.device_code);
     expect((await refusal(pollNow(d))).error).toBe('expired_token');
   });
@@ -125,7 +125,7 @@ describe('device authorization (RFC 8628)', () => {
   it('invalid_scope when nothing requested is registered; unauthorized_client for a client without the grant', async () => {
     expect((await refusal(client.initiateDeviceAuthorization(tv, { scope: 'email' }))).error).toBe('invalid_scope');
     const spa = await relyingParty(s.issuer, 'spa');
-    expect((await refusal(client.initiateDeviceAuthorization(spa))).error).toBe('unauthorized_client');
+    expect((await refusal(client.initiateDeviceAuthorization(spa, {}))).error).toBe('unauthorized_client');
   });
 
   it('of 20 concurrent polls of one approved device_code, exactly one gets tokens', async () => {
