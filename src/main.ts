@@ -12,17 +12,22 @@ async function main(): Promise<void> {
   await app.listen({ port: config.env.PORT, host: config.env.HOST });
   // since the process started (performance.timeOrigin), so module loading is counted too
   const readyMs = Math.round(performance.now());
-  app.log.info({ issuer: config.env.ISSUER, ready_ms: readyMs, database: config.env.DATABASE_URL ? 'postgresql' : `pglite:${config.env.DATA_DIR}` }, 'ready');
-
-  if (!config.env.production) {
-    const service = config.clients.find((c) => c.grant_types.includes('client_credentials') && c.client_secret);
-    // a hint for humans on stdout, not a log line: it names the client and the file, never the secret
-    console.log(`\n  Issuer: ${config.env.ISSUER}  (discovery: ${config.env.ISSUER}/.well-known/openid-configuration)`);
-    if (service)
-      console.log(
-        `  First token: curl -s -u "${service.client_id}:$(node -p "require('${path.resolve(config.env.CLIENTS_FILE)}').clients.find(c => c.client_id === '${service.client_id}').client_secret")" -d grant_type=client_credentials ${config.env.ISSUER}/token\n`,
-      );
-  }
+  // The first-token command names the client and reads its secret from the registry file at
+  // run time, so no secret is ever written to the log. Development only.
+  const service = config.env.production ? undefined : config.clients.find((c) => c.grant_types.includes('client_credentials') && c.client_secret);
+  const firstToken = service
+    ? `curl -s -u "${service.client_id}:$(node -p "require('${path.resolve(config.env.CLIENTS_FILE)}').clients.find(c => c.client_id === '${service.client_id}').client_secret")" -d grant_type=client_credentials ${config.env.ISSUER}/token`
+    : undefined;
+  app.log.info(
+    {
+      issuer: config.env.ISSUER,
+      discovery: `${config.env.ISSUER}/.well-known/openid-configuration`,
+      ready_ms: readyMs,
+      database: config.env.DATABASE_URL ? 'postgresql' : `pglite:${config.env.DATA_DIR}`,
+      ...(firstToken ? { first_token: firstToken } : {}),
+    },
+    'ready',
+  );
 
   // Housekeeping: drop expired codes, tokens, sessions and revocations once an hour.
   const purge = setInterval(() => {
