@@ -64,6 +64,7 @@ export class ClientsRepository {
  */
 export class ClientCache {
   private clients = new Map<string, Client>();
+  private origins = new Set<string>();
   private loadedAt = 0;
   static readonly TTL_MS = 30_000;
 
@@ -72,7 +73,16 @@ export class ClientCache {
   async reload(): Promise<void> {
     const all = await this.repo.findAll();
     this.clients = new Map(all.filter((c) => c.enabled).map((c) => [c.client_id, c]));
+    this.origins = new Set(
+      [...this.clients.values()].flatMap((c) => c.redirect_uris.map((u) => new URL(u)).filter((u) => u.protocol === 'https:' || u.protocol === 'http:').map((u) => u.origin)),
+    );
     this.loadedAt = Date.now();
+  }
+
+  /** True when `origin` is the origin of a redirect URI of an enabled client (CORS for browser apps). */
+  async isClientOrigin(origin: string): Promise<boolean> {
+    if (Date.now() - this.loadedAt > ClientCache.TTL_MS) await this.reload();
+    return this.origins.has(origin);
   }
 
   /** An enabled client, or undefined for unknown and disabled ones. */
