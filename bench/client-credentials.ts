@@ -15,6 +15,7 @@
 // `npm start`, the server migrates that database and syncs the demo registry into it).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,7 +41,27 @@ interface Measurement {
   rps: number;
   p50: number;
   p99: number;
+  /** CPU time the target process spent per request (all its threads), when /proc can tell */
+  cpuMs?: number | undefined;
 }
+
+/**
+ * CPU seconds a process has used so far (user + system, all threads), from /proc on Linux.
+ * CPU per request depends much less on what else runs on the machine than req/s does.
+ */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // the fields after the command name, which sits in parentheses and may contain spaces
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return ticks / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+// USER_HZ: 100 on every Linux architecture Node runs on
+const CLOCK_TICKS = 100;
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -112,16 +133,22 @@ async function probe(t: Target, c: ClientConfig & { client_secret: string }): Pr
 }
 
 async function load(t: Target, c: ClientConfig & { client_secret: string }, seconds: number): Promise<Measurement> {
+  const cpuBefore = cpuSeconds(t.child.pid);
   const r = await autocannon({ url: `${t.url}/token`, ...request(c), connections: CONNECTIONS, duration: seconds });
+  const cpuAfter = cpuSeconds(t.child.pid);
   if (r.non2xx || r.errors) throw new Error(`${t.name}: ${r.non2xx} non-2xx answers and ${r.errors} errors under load`);
-  return { rps: r.requests.total / r.duration, p50: r.latency.p50, p99: r.latency.p99 };
+  const cpuMs = cpuBefore !== undefined && cpuAfter !== undefined ? ((cpuAfter - cpuBefore) * 1000) / r.requests.total : undefined;
+  return { rps: r.requests.total / r.duration, p50: r.latency.p50, p99: r.latency.p99, cpuMs };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function summarize(ms: Measurement[]): Measurement {
-  return { rps: median(ms.map((m) => m.rps)), p50: median(ms.map((m) => m.p50)), p99: median(ms.map((m) => m.p99)) };
+  const cpu = ms.map((m) => m.cpuMs).filter((x): x is number => x !== undefined);
+  return { rps: median(ms.map((m) => m.rps)), p50: median(ms.map((m) => m.p50)), p99: median(ms.map((m) => m.p99)), cpuMs: cpu.length ? median(cpu) : undefined };
 }
+
+const cpuText = (m: Measurement) => (m.cpuMs === undefined ? '' : `${m.cpuMs.toFixed(3)} ms`);
 
 async function main(): Promise<void> {
   const c = benchClient();
@@ -159,7 +186,7 @@ async function main(): Promise<void> {
         await load(t, c, WARMUP);
         const m = await load(t, c, DURATION);
         results.set(t.name, [...(results.get(t.name) ?? []), m]);
-        console.log(`round ${round + 1}  ${t.name.padEnd(30)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms`);
+        console.log(`round ${round + 1}  ${t.name.padEnd(30)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  CPU/request ${cpuText(m)}`);
       }
     }
   } finally {
@@ -168,11 +195,11 @@ async function main(): Promise<void> {
 
   const ceiling = summarize(results.get(targets[targets.length - 1]!.name)!);
   console.log(`\nmedian of ${RUNS} rounds:`);
-  console.log(`${'target'.padEnd(30)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)}  of ceiling`);
+  console.log(`${'target'.padEnd(30)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)}  ${'of ceiling'.padStart(10)}  CPU/request`);
   for (const t of targets) {
     const m = summarize(results.get(t.name)!);
     const ratio = ((m.rps / ceiling.rps) * 100).toFixed(1);
-    console.log(`${t.name.padEnd(30)} ${m.rps.toFixed(0).padStart(7)} ${String(m.p50).padStart(7)} ${String(m.p99).padStart(7)}  ${ratio.padStart(6)} %`);
+    console.log(`${t.name.padEnd(30)} ${m.rps.toFixed(0).padStart(7)} ${String(m.p50).padStart(7)} ${String(m.p99).padStart(7)}  ${ratio.padStart(8)} %  ${cpuText(m)}`);
   }
   const worst = Math.min(...targets.slice(0, -1).map((t) => summarize(results.get(t.name)!).rps / ceiling.rps));
   console.log(`\ntarget: server >= 80 % of the ceiling: ${worst >= 0.8 ? 'met' : 'NOT met'} (${(worst * 100).toFixed(1)} %)`);
