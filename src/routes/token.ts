@@ -26,8 +26,10 @@ function resourcesOf(body: unknown): string[] {
 
 export async function tokenRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const endpoint = `${ctx.env.ISSUER}/token`;
-  app.post('/token', async (request, reply) => {
-    noStore(reply);
+  // helmet is off here: it rebuilds its headers on every request (about 0.02 ms CPU each,
+  // docs/BENCHMARKS.md), and a JSON answer needs only nosniff and no-store, set below.
+  app.post('/token', { helmet: false }, async (request, reply) => {
+    noStore(reply).header('x-content-type-options', 'nosniff');
     const body = (request.body ?? {}) as Record<string, unknown>;
     const resources = resourcesOf(body);
     const { resource: _r, audience: _a, ...rest } = body;
