@@ -3,6 +3,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, claimsOf, SECRETS, startTestServer, type TestServer } from '../support/harness.js';
+import { refusal } from './support/rp.js';
 
 let s: TestServer;
 let service: client.Configuration;
@@ -13,18 +14,6 @@ beforeAll(async () => {
   service = await client.discovery(new URL(s.issuer), 'service', undefined, client.ClientSecretBasic(SECRETS.service), insecure);
 });
 afterAll(async () => s?.close());
-
-/** The OAuth error of a refused request, whichever way openid-client reports it. */
-async function refusal(p: Promise<unknown>): Promise<{ status: number; error: string; error_description?: string | undefined }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof client.ResponseBodyError) return { status: e.status, error: e.error, error_description: e.error_description };
-    if (e instanceof client.WWWAuthenticateChallengeError) return { status: e.status, ...((await e.response.json()) as { error: string; error_description?: string }) };
-    throw e;
-  }
-  throw new Error('the request was expected to be refused');
-}
 
 describe('client_credentials (RFC 6749 §4.4)', () => {
   it('issues a signed RFC 9068 access token with every registered scope when none is requested, and no refresh token', async () => {

@@ -4,6 +4,7 @@ import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INVALID_CREDENTIALS, LOCKED } from '../../src/oauth/grants/password.js';
 import { ALICE, claimsOf, SECRETS, startTestServer, type TestServer } from '../support/harness.js';
+import { refusal } from './support/rp.js';
 
 let s: TestServer;
 let legacy: client.Configuration;
@@ -15,17 +16,6 @@ beforeAll(async () => {
   legacy = await client.discovery(new URL(s.issuer), 'legacy', undefined, client.ClientSecretPost(SECRETS.legacy), insecure);
 });
 afterAll(async () => s?.close());
-
-async function refusal(p: Promise<unknown>): Promise<{ status: number; error: string; error_description?: string | undefined }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof client.ResponseBodyError) return { status: e.status, error: e.error, error_description: e.error_description };
-    if (e instanceof client.WWWAuthenticateChallengeError) return { status: e.status, ...((await e.response.json()) as { error: string; error_description?: string }) };
-    throw e;
-  }
-  throw new Error('the request was expected to be refused');
-}
 
 const grant = (params: Record<string, string>, config = legacy) => client.genericGrantRequest(config, PASSWORD, params);
 

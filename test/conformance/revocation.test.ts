@@ -3,6 +3,7 @@ import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAccessToken } from '../../src/oauth/tokens.js';
 import { ALICE, basic, SECRETS, startTestServer, type TestServer } from '../support/harness.js';
+import { refusal } from './support/rp.js';
 
 let s: TestServer;
 let legacy: client.Configuration;
@@ -15,17 +16,6 @@ beforeAll(async () => {
   service = await client.discovery(new URL(s.issuer), 'service', undefined, client.ClientSecretBasic(SECRETS.service), insecure);
 });
 afterAll(async () => s?.close());
-
-async function refusal(p: Promise<unknown>): Promise<{ status: number; error: string; error_description?: string | undefined }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof client.ResponseBodyError) return { status: e.status, error: e.error, error_description: e.error_description };
-    if (e instanceof client.WWWAuthenticateChallengeError) return { status: e.status, ...((await e.response.json()) as { error: string; error_description?: string }) };
-    throw e;
-  }
-  throw new Error('the request was expected to be refused');
-}
 
 const signIn = () => client.genericGrantRequest(legacy, 'password', { username: ALICE.username, password: ALICE.password, scope: 'openid profile offline_access' });
 
