@@ -2,12 +2,13 @@
 // grant that acts for a person): an RFC 9068 access token tied to the grant, an ID token when
 // `openid` was granted (OIDC Core §3.1.3.3), and a refresh token when the client may have one.
 import type { AppContext } from '../context.js';
+import { randomToken } from '../crypto/random.js';
 import type { Client } from '../repositories/clients.js';
 import { claimNames, claimsRequestSchema, SCOPE_CLAIMS, userClaims, type ClaimsRequest } from './claims.js';
 import { OAuthError } from './errors.js';
 import type { TokenResponse } from './grants/types.js';
 import { formatScope } from './scopes.js';
-import { mintAccessToken, mintIdToken, newRefreshToken, refreshTokenTtl, resolveAudience } from './tokens.js';
+import { accessTokenTtl, mintAccessToken, mintIdToken, newRefreshToken, refreshTokenTtl, resolveAudience } from './tokens.js';
 
 /** Claims a user can have; the `claims` parameter may ask for these one by one (OIDC Core §5.5). */
 const USER_CLAIMS = new Set(Object.values(SCOPE_CLAIMS).flat());
@@ -77,4 +78,27 @@ export async function issueUserTokens(ctx: AppContext, r: UserTokenRequest): Pro
  */
 export function mayRefresh(client: Client): boolean {
   return (client.grant_types as string[]).includes('refresh_token');
+}
+
+/**
+ * Opens a grant: one row per authorization a user gave a client, so that ending it (code replay,
+ * refresh-token reuse, revocation) ends every token it issued. It lives as long as the last
+ * token it can mint: an access token minted by the last refresh, so refresh + access lifetime.
+ */
+export async function openGrant(
+  ctx: AppContext,
+  g: { client: Client; sub: string; scope: string; auth_time: Date; claims?: ClaimsRequest | null; refreshable: boolean },
+): Promise<string> {
+  const grant_id = randomToken();
+  const lifetime = accessTokenTtl(ctx, g.client) + (g.refreshable ? refreshTokenTtl(ctx, g.client) : 0);
+  await ctx.repos.grants.createGrant({
+    grant_id,
+    client_id: g.client.client_id,
+    sub: g.sub,
+    scope: g.scope,
+    auth_time: g.auth_time,
+    claims: g.claims ?? null,
+    expires_at: new Date(Date.now() + lifetime * 1000),
+  });
+  return grant_id;
 }

@@ -1,14 +1,13 @@
 // Device access token request (RFC 8628 §3.4, §3.5): the device polls /token with its
 // device_code until the person at /device approves or denies, or the code expires.
 import type { AppContext } from '../../context.js';
-import { randomToken } from '../../crypto/random.js';
 import type { Client } from '../../repositories/clients.js';
 import type { DeviceCodeRow } from '../../db/schema.js';
 import { DEVICE_CODE_GRANT_TYPE } from '../device/device-authorization.js';
 import { OAuthError } from '../errors.js';
 import { formatScope, parseScope } from '../scopes.js';
-import { accessTokenTtl, refreshTokenTtl, resolveAudience } from '../tokens.js';
-import { issueUserTokens, mayRefresh } from '../user-tokens.js';
+import { resolveAudience } from '../tokens.js';
+import { issueUserTokens, mayRefresh, openGrant } from '../user-tokens.js';
 import type { GrantHandler, TokenResponse } from './types.js';
 
 /**
@@ -64,10 +63,8 @@ async function issueTokens(ctx: AppContext, client: Client, row: DeviceCodeRow, 
   const scopes = parseScope(row.granted_scope ?? row.scope);
   const scope = formatScope(scopes);
   const refresh = scopes.includes('offline_access') && mayRefresh(client);
-  const grant_id = randomToken(16);
-  const lifetime = Math.max(accessTokenTtl(ctx, client), refresh ? refreshTokenTtl(ctx, client) : 0);
-  // one grants row per authorization, so revoking it ends every token it issued
-  await ctx.repos.grants.createGrant({ grant_id, client_id: client.client_id, sub, scope, auth_time, expires_at: new Date(Date.now() + lifetime * 1000) });
+  // one grant per authorization, so revoking it ends every token it issued
+  const grant_id = await openGrant(ctx, { client, sub, scope, auth_time, refreshable: refresh });
   const response = await issueUserTokens(ctx, { client, grant_id, sub, scope: scopes, resources, auth_time, refresh_scope: refresh ? scopes : undefined });
   await ctx.repos.audit.record({ event: 'device_code.redeemed', client_id: client.client_id, sub, detail: { grant_id, scope } });
   return response;

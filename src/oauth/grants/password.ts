@@ -3,12 +3,11 @@
 // sign-in); offered only to clients that register `password` (/token checks that).
 // The password is checked exactly as on the login page (checkCredentials): the same argon2id
 // verify, the same lockout, and the same cost for unknown usernames.
-import { randomToken } from '../../crypto/random.js';
 import { checkCredentials } from '../../authentication/credentials.js';
 import { OAuthError } from '../errors.js';
 import { formatScope, parseScope } from '../scopes.js';
-import { accessTokenTtl, refreshTokenTtl, resolveAudience } from '../tokens.js';
-import { issueUserTokens, mayRefresh } from '../user-tokens.js';
+import { resolveAudience } from '../tokens.js';
+import { issueUserTokens, mayRefresh, openGrant } from '../user-tokens.js';
 import type { GrantHandler } from './types.js';
 
 /** One answer for every bad username/password pair: it never says which part was wrong. */
@@ -45,17 +44,8 @@ export const password: GrantHandler = {
     // §4.3.3: a refresh token when the client may have one (the same rule as every user grant)
     const refresh = mayRefresh(client);
     const now = new Date();
-    const grant_id = randomToken(16);
-    const lifetime = Math.max(accessTokenTtl(ctx, client), refresh ? refreshTokenTtl(ctx, client) : 0);
-    // One grants row per authorization, so revoking it (RFC 7009) ends every token it issued.
-    await ctx.repos.grants.createGrant({
-      grant_id,
-      client_id: client.client_id,
-      sub: user.sub,
-      scope,
-      auth_time: now,
-      expires_at: new Date(now.getTime() + lifetime * 1000),
-    });
+    // One grant per authorization, so revoking it (RFC 7009) ends every token it issued.
+    const grant_id = await openGrant(ctx, { client, sub: user.sub, scope, auth_time: now, refreshable: refresh });
     // An RFC 9068 access token tied to the grant; an ID token with auth_time (the moment the
     // password was checked) when openid was granted (OIDC Core §3.1.3.3).
     const response = await issueUserTokens(ctx, {

@@ -1,7 +1,7 @@
 // response_type=code (RFC 6749 §4.1.2): creates the grant, then a one-time authorization code
 // that the token endpoint redeems with the same redirect_uri and the PKCE code_verifier.
 import { randomToken } from '../../../crypto/random.js';
-import { accessTokenTtl, refreshTokenTtl } from '../../tokens.js';
+import { mayRefresh, openGrant } from '../../user-tokens.js';
 import type { ResponseTypeHandler } from './types.js';
 
 export const code: ResponseTypeHandler = {
@@ -10,17 +10,7 @@ export const code: ResponseTypeHandler = {
     const { client } = request;
     const now = Date.now();
     const scope = request.scopes.join(' ');
-    const grant_id = randomToken();
-    await ctx.repos.grants.createGrant({
-      grant_id,
-      client_id: client.client_id,
-      sub: session.sub,
-      scope,
-      auth_time: session.auth_time,
-      claims: request.claims ?? null,
-      // long enough for the refresh tokens and the access tokens minted from this grant
-      expires_at: new Date(now + (refreshTokenTtl(ctx, client) + accessTokenTtl(ctx, client)) * 1000),
-    });
+    const grant_id = await openGrant(ctx, { client, sub: session.sub, scope, auth_time: session.auth_time, claims: request.claims ?? null, refreshable: mayRefresh(client) });
     // RFC 6749 §10.10: 256 random bits; only its SHA-256 is stored
     const value = randomToken();
     await ctx.repos.grants.saveCode({

@@ -2,9 +2,9 @@
 // `id_token token` which adds an access token. The ID token carries nonce (§3.2.2.11) and,
 // with an access token, at_hash (§3.2.2.10). The claims of the granted scopes go into the ID
 // token only when no access token is issued (§5.4); otherwise the client asks userinfo.
-import { randomToken } from '../../../crypto/random.js';
 import { claimNames, userClaims } from '../../claims.js';
-import { accessTokenTtl, mintAccessToken, mintIdToken, resolveAudience } from '../../tokens.js';
+import { openGrant } from '../../user-tokens.js';
+import { mintAccessToken, mintIdToken, resolveAudience } from '../../tokens.js';
 import { parseScope } from '../../scopes.js';
 import { authTimeSeconds, type Authorization, type ResponseTypeHandler } from './types.js';
 
@@ -34,17 +34,8 @@ export const idTokenToken: ResponseTypeHandler = {
     const { ctx, request, session, user } = a;
     const { client } = request;
     const scope = request.scopes.join(' ');
-    const grant_id = randomToken();
     // the access token belongs to a grant, so revoking the grant ends it (INTERFACE.md)
-    await ctx.repos.grants.createGrant({
-      grant_id,
-      client_id: client.client_id,
-      sub: session.sub,
-      scope,
-      auth_time: session.auth_time,
-      claims: request.claims ?? null,
-      expires_at: new Date(Date.now() + accessTokenTtl(ctx, client) * 1000),
-    });
+    const grant_id = await openGrant(ctx, { client, sub: session.sub, scope, auth_time: session.auth_time, claims: request.claims ?? null, refreshable: false });
     const auth_time = authTimeSeconds(session);
     const at = await mintAccessToken(ctx, { client, sub: session.sub, scope, aud: resolveAudience(client, []), grant_id, auth_time });
     const id_token = await mintIdToken(ctx, {
