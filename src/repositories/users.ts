@@ -32,11 +32,21 @@ export class UsersRepository {
   /**
    * Creates the user, or updates password and claims of the one with this username. The sub of
    * an existing user never changes unless the file names one explicitly.
+   *
+   * Two instances starting together on one PostgreSQL both sync the users file, so this must not
+   * read-then-insert: the insert yields on any unique conflict (ON CONFLICT DO NOTHING, every
+   * unique index is an arbiter) and the update then finds the row the other instance wrote.
    */
   async upsert(u: { username: string; password_hash: string; claims: UserClaims; sub?: string | undefined }): Promise<User> {
-    const existing = await this.findByUsername(u.username);
-    if (existing) {
-      const row = await this.db
+    const inserted = await this.db
+      .insertInto('users')
+      .values({ sub: u.sub ?? UsersRepository.newSub(), username: u.username, password_hash: u.password_hash, claims: JSON.stringify(u.claims) })
+      .onConflict((oc) => oc.doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    const row =
+      inserted ??
+      (await this.db
         .updateTable('users')
         .set({
           password_hash: u.password_hash,
@@ -46,14 +56,8 @@ export class UsersRepository {
         })
         .where('username', '=', u.username)
         .returningAll()
-        .executeTakeFirstOrThrow();
-      return { ...row, claims: row.claims as UserClaims };
-    }
-    const row = await this.db
-      .insertInto('users')
-      .values({ sub: u.sub ?? UsersRepository.newSub(), username: u.username, password_hash: u.password_hash, claims: JSON.stringify(u.claims) })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+        .executeTakeFirst());
+    if (!row) throw new Error(`users: sub ${u.sub} already belongs to another username than ${u.username}`);
     return { ...row, claims: row.claims as UserClaims };
   }
 

@@ -40,6 +40,20 @@ describe('UsersRepository', () => {
     expect(a.sub).not.toBe(b.sub);
   });
 
+  it('survives concurrent syncs of one user (two instances starting together)', async () => {
+    // on PostgreSQL the pool runs these on separate connections at the same time
+    const all = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => users.upsert({ username: 'erin', password_hash: `h${i}`, claims: {}, sub: 'erin-sub' })),
+    );
+    expect(new Set(all.map((u) => u.sub))).toEqual(new Set(['erin-sub']));
+    const generated = await Promise.all(Array.from({ length: 8 }, () => users.upsert({ username: 'frank', password_hash: 'h', claims: {} })));
+    expect(new Set(generated.map((u) => u.sub)).size).toBe(1);
+  });
+
+  it('refuses a sub that belongs to another username', async () => {
+    await expect(users.upsert({ username: 'mallory', password_hash: 'h', claims: {}, sub: 'erin-sub' })).rejects.toThrow(/another username/);
+  });
+
   it('sets a password for a known user only', async () => {
     expect(await users.setPassword('bob', 'h3')).toBe(true);
     expect((await users.findByUsername('bob'))!.password_hash).toBe('h3');
