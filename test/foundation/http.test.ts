@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadEnv } from '../../src/config/env.js';
 import { createContext } from '../../src/context.js';
-import { loggerOptions, redactUrl } from '../../src/logger.js';
+import { loggerOptions, redactUrl, RequestLog } from '../../src/logger.js';
 import { freshDatabase, startTestServer, type TestServer } from '../support/harness.js';
 
 let s: TestServer;
@@ -94,7 +94,7 @@ describe('logs', () => {
         done();
       },
     });
-    const app = Fastify({ logger: { ...(loggerOptions({ LOG_LEVEL: 'info' }) as object), stream }, genReqId: () => 'req-1' });
+    const app = Fastify({ logger: { ...(loggerOptions({ LOG_LEVEL: 'info' }) as object), stream }, logController: new RequestLog(), genReqId: () => 'req-1' });
     app.get('/x', async (request) => {
       request.log.info({ req: request }, 'handler saw the request');
       return 'ok';
@@ -105,7 +105,11 @@ describe('logs', () => {
     expect(all).not.toContain('QUERY-SECRET');
     expect(all).not.toContain('HEADER-SECRET');
     expect(all).not.toContain('COOKIE-SECRET');
-    const incoming = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'incoming request');
-    expect(incoming).toMatchObject({ reqId: 'req-1', req: { method: 'GET', url: '/x?code=%5Bredacted%5D&client_id=web' } });
+    const logged = lines.map((l) => JSON.parse(l));
+    // one line per request, with what the request was and how it ended
+    expect(logged.filter((l) => l.reqId === 'req-1' && l.msg !== 'handler saw the request')).toEqual([
+      expect.objectContaining({ msg: 'request completed', req: { method: 'GET', url: '/x?code=%5Bredacted%5D&client_id=web', ip: '127.0.0.1' }, res: { statusCode: 200 } }),
+    ]);
+    expect(logged.at(-1).responseTime).toEqual(expect.any(Number));
   });
 });

@@ -150,7 +150,14 @@ describe('a good start', () => {
     for (const secret of ['CODE-SECRET-1', 'STATE-SECRET-2', 'QVVUSC1TRUNSRVQtMw', 'COOKIE-SECRET-4', 'BODY-SECRET-5', 'PASSWORD-SECRET-6'])
       expect(r.stdout, secret).not.toContain(secret);
     // the request is still traceable: its id and the harmless part of the query are logged
-    const incoming = logs.find((l) => l.reqId === 'req-abc-123' && (l.req as { url?: string } | undefined)?.url);
-    expect((incoming!.req as { url: string }).url).toBe('/healthz?code=%5Bredacted%5D&client_id=keep-me&state=%5Bredacted%5D');
+    // in one line per request: what was asked, how it ended, how long it took
+    expect(logs.filter((l) => l.reqId === 'req-abc-123')).toEqual([
+      expect.objectContaining({
+        msg: 'request completed',
+        req: expect.objectContaining({ method: 'GET', url: '/healthz?code=%5Bredacted%5D&client_id=keep-me&state=%5Bredacted%5D' }),
+        res: { statusCode: 200 },
+        responseTime: expect.any(Number),
+      }),
+    ]);
   }, 60_000);
 });
