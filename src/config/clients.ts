@@ -29,6 +29,14 @@ export function isLoopbackHttp(uri: string): boolean {
   }
 }
 
+/**
+ * Plain http to anything but a loopback address (RFC 8252 §7.3 allows loopback for native apps).
+ * URL parsing lower-cases the scheme (RFC 3986 §3.1: case-insensitive), so HTTP: counts too.
+ */
+function isNonLoopbackHttp(uri: string): boolean {
+  return URL.canParse(uri) && new URL(uri).protocol === 'http:' && !isLoopbackHttp(uri);
+}
+
 // RFC 6749 §3.1.2: absolute URI, no fragment. Custom schemes (com.example.app:/cb) are fine
 // for native apps (RFC 8252 §7.1).
 const redirectUri = z.string().refine((s) => {
@@ -148,11 +156,11 @@ function productionIssues(clients: ClientConfig[]): string[] {
   const problems: string[] = [];
   clients.forEach((c, i) => {
     c.redirect_uris.forEach((uri, j) => {
-      if (uri.startsWith('http:') && !isLoopbackHttp(uri))
+      if (isNonLoopbackHttp(uri))
         problems.push(`clients[${i}].redirect_uris[${j}]: http is allowed only for loopback addresses in production (use https)`);
     });
     c.post_logout_redirect_uris.forEach((uri, j) => {
-      if (uri.startsWith('http:') && !isLoopbackHttp(uri))
+      if (isNonLoopbackHttp(uri))
         problems.push(`clients[${i}].post_logout_redirect_uris[${j}]: http is allowed only for loopback addresses in production (use https)`);
     });
     if (c.client_secret && DEMO_SECRET.test(c.client_secret))

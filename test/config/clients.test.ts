@@ -68,6 +68,13 @@ describe('client registry refusals', () => {
     expect(refusal([web({ post_logout_redirect_uris: ['http://app.example.com/'] })], { production: true })).toBe(
       'clients.json: clients[0].post_logout_redirect_uris[0]: http is allowed only for loopback addresses in production (use https)',
     );
+    // URI schemes are case-insensitive (RFC 3986 §3.1): HTTP: is http too
+    expect(refusal([web({ redirect_uris: ['HTTP://app.example.com/cb'] })], { production: true })).toBe(
+      'clients.json: clients[0].redirect_uris[0]: http is allowed only for loopback addresses in production (use https)',
+    );
+    expect(refusal([web({ post_logout_redirect_uris: ['Http://app.example.com/'] })], { production: true })).toBe(
+      'clients.json: clients[0].post_logout_redirect_uris[0]: http is allowed only for loopback addresses in production (use https)',
+    );
     // RFC 8252 §7.3: native apps listen on loopback over http
     const loopback = ['http://127.0.0.1:8080/cb', 'http://localhost:8080/cb', 'http://[::1]:8080/cb', 'com.example.app:/oauth2redirect'];
     expect(parse([web({ redirect_uris: loopback })], { production: true })[0]!.redirect_uris).toEqual(loopback);
