@@ -52,11 +52,43 @@ describe('authorization_code: a good redemption', () => {
     expect(at).toMatchObject({ iss: s.issuer, sub: ALICE.sub, client_id: 'web', aud: 'web', grant_id: c.grant_id, scope: 'openid profile email offline_access' });
   });
 
+  it('issues an RFC 9068 access token: typ at+jwt, RS256, iss, sub, aud, client_id, scope, jti, iat, exp', async () => {
+    const c = await issueCode(s.ctx, { scope: 'openid email' });
+    const j = (await redeem(c.code, c.verifier)).json();
+    const jwks = createLocalJWKSet(await s.ctx.keystore.jwks());
+    // RFC 9068 §2.1: typ at+jwt; §2.2: the required claims
+    const { payload, protectedHeader } = await jwtVerify(j.access_token, jwks, {
+      issuer: s.issuer,
+      audience: 'web',
+      typ: 'at+jwt',
+      requiredClaims: ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'],
+    });
+    expect(protectedHeader.alg).toBe('RS256');
+    expect(payload).toMatchObject({ sub: ALICE.sub, client_id: 'web', scope: 'openid email' });
+    expect(payload.exp! - payload.iat!).toBe(s.ctx.env.ACCESS_TOKEN_TTL);
+    expect(Math.abs(payload.iat! - Date.now() / 1000)).toBeLessThan(60);
+  });
+
+  it('makes refresh tokens and access token ids of at least 128 random bits, never twice the same', async () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      const c = await issueCode(s.ctx);
+      const j = (await redeem(c.code, c.verifier)).json();
+      const { jti } = claimsOf(j.access_token) as { jti: string };
+      // base64url: 22 characters carry 128 bits
+      for (const value of [j.refresh_token, jti]) {
+        expect(value).toMatch(/^[\w-]{22,}$/);
+        expect(seen.has(value)).toBe(false);
+        seen.add(value);
+      }
+    }
+  });
+
   it('signs an ID token with iss, sub, aud, nonce, auth_time and at_hash (OIDC Core 3.1.3.6)', async () => {
     const c = await issueCode(s.ctx, { nonce: 'nonce-abc' });
     const j = (await redeem(c.code, c.verifier)).json();
     const jwks = createLocalJWKSet(await s.ctx.keystore.jwks());
-    const { payload, protectedHeader } = await jwtVerify(j.id_token, jwks, { issuer: s.issuer, audience: 'web' });
+    const { payload, protectedHeader } = await jwtVerify(j.id_token, jwks, { issuer: s.issuer, audience: 'web', typ: 'JWT', requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time'] });
     expect(protectedHeader.alg).toBe('RS256');
     expect(payload).toMatchObject({ sub: ALICE.sub, nonce: 'nonce-abc', auth_time: Math.floor(c.auth_time.getTime() / 1000), azp: 'web' });
     const digest = createHash('sha256').update(j.access_token).digest();
