@@ -6,6 +6,7 @@
 FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY scripts ./scripts
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -19,7 +20,10 @@ ENV NODE_ENV=production \
     DATA_DIR=/data
 WORKDIR /app
 COPY package.json package-lock.json ./
-# argon2 installs a prebuilt binary for linux-x64/arm64 (glibc); no compiler needed
+COPY scripts ./scripts
+# argon2 installs a prebuilt binary for linux-x64/arm64 (glibc); no compiler needed. The
+# postinstall step (scripts/pglite-template.mjs) keeps an initialised PGlite cluster in
+# node_modules/.cache, so a first start on an empty /data volume skips initdb.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY views ./views

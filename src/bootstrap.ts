@@ -6,7 +6,7 @@ import { ConfigError, loadEnv, type Env } from './config/env.js';
 import { loadUsers, type UserConfig } from './config/users.js';
 import { createContext, type AppContext } from './context.js';
 import { hashPassword } from './crypto/password.js';
-import { migrate, openDatabase, type Db } from './db/index.js';
+import { migrate, openDatabase, type Db, type DbOptions } from './db/index.js';
 
 /** Reads .env when present (Node's own parser); real environment variables win. */
 export function readDotEnv(file = '.env'): void {
@@ -39,11 +39,11 @@ export async function syncClients(ctx: AppContext, clients: ClientConfig[]): Pro
   await ctx.clients.reload();
 }
 
-export async function start(config: LoadedConfig, opts: { db?: Db } = {}): Promise<AppContext> {
+export async function start(config: LoadedConfig, opts: { db?: Db; onOpen?: DbOptions['onOpen'] } = {}): Promise<AppContext> {
   const { env } = config;
   let db: Db;
   try {
-    db = opts.db ?? (await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR }));
+    db = opts.db ?? (await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, onOpen: opts.onOpen }));
     await migrate(db);
   } catch (e) {
     throw new ConfigError(`database: ${(e as Error).message}`);

@@ -7,7 +7,8 @@ import { ConfigError } from './config/env.js';
 async function main(): Promise<void> {
   readDotEnv();
   const config = loadConfig();
-  const ctx = await start(config);
+  let pglite: string | undefined;
+  const ctx = await start(config, { onOpen: (created) => (pglite = created) });
   const app = await buildApp(ctx);
   await app.listen({ port: config.env.PORT, host: config.env.HOST });
   // since the process started (performance.timeOrigin), so module loading is counted too
@@ -24,6 +25,8 @@ async function main(): Promise<void> {
       discovery: `${config.env.ISSUER}/.well-known/openid-configuration`,
       ready_ms: readyMs,
       database: config.env.DATABASE_URL ? 'postgresql' : `pglite:${config.env.DATA_DIR}`,
+      // how the embedded database came to be: unpacked from the install-time template, initdb, or already there
+      ...(pglite ? { pglite } : {}),
       ...(firstToken ? { first_token: firstToken } : {}),
     },
     'ready',

@@ -4,7 +4,10 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import * as initial from '../../migrations/0001_initial.js';
-import { lockDataDir } from './data-dir-lock.js';
+import { rmSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { LOCK_FILE, lockDataDir } from './data-dir-lock.js';
+import { isEmptyDataDir, readTemplate } from './pglite-template.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
@@ -23,6 +26,10 @@ export interface DbOptions {
   /** a dumped, migrated PGlite data dir to start from (tests) */
   loadDataDir?: Blob;
   poolSize?: number;
+  /** the install-time PGlite template (default: templateFile()) */
+  templateFile?: string;
+  /** told how an embedded database came to be: unpacked from the install-time template, initdb, or already there */
+  onOpen?: (created: 'template' | 'initdb' | 'existing') => void;
 }
 
 export async function openDatabase(opts: DbOptions): Promise<Db> {
@@ -34,18 +41,36 @@ export async function openDatabase(opts: DbOptions): Promise<Db> {
   }
   const dataDir = opts.dataDir ?? './data';
   const inMemory = dataDir === 'memory://';
+  const empty = inMemory || isEmptyDataDir(dataDir);
   const release = inMemory ? undefined : lockDataDir(dataDir);
-  let pglite: PGlite;
-  try {
-    pglite = await PGlite.create({
+  const create = (loadDataDir: Blob | undefined) =>
+    PGlite.create({
       dataDir: inMemory ? undefined : dataDir,
-      ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
+      ...(loadDataDir ? { loadDataDir } : {}),
       relaxedDurability: inMemory,
       // PGlite's default shared_buffers (128MB) is sized for a server; with 16MB a small embedded
       // database needs about 130 MB less memory. A start parameter, not postgresqlconf,
       // which would replace the data directory's postgresql.conf (timezone, datestyle, ...).
       startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
     });
+  let pglite: PGlite;
+  try {
+    const template = opts.loadDataDir ?? (empty ? readTemplate(opts.templateFile) : undefined);
+    if (template) {
+      try {
+        pglite = await create(template);
+        opts.onOpen?.('template');
+      } catch (e) {
+        if (opts.loadDataDir) throw e;
+        // an unusable install-time template: clear what it left and run initdb as without one
+        if (!inMemory) for (const f of readdirSync(dataDir)) if (f !== LOCK_FILE) rmSync(path.join(dataDir, f), { recursive: true, force: true });
+        pglite = await create(undefined);
+        opts.onOpen?.('initdb');
+      }
+    } else {
+      pglite = await create(undefined);
+      opts.onOpen?.(empty ? 'initdb' : 'existing');
+    }
   } catch (e) {
     release?.();
     throw e;
