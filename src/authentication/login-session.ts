@@ -19,7 +19,7 @@ function cookieValue(ctx: AppContext, request: FastifyRequest): string | undefin
 }
 
 export interface CurrentSession extends LoginSession {
-  /** the cookie value; `sid` claims are derived from it, never equal to it */
+  /** the cookie value (the database keeps only its SHA-256) */
   id: string;
 }
 

@@ -51,7 +51,7 @@ export async function mintAccessToken(ctx: AppContext, t: AccessTokenInput): Pro
   return { access_token, jti, expires_in: ttl };
 }
 
-/** OIDC Core §3.1.3.6 / §3.3.2.11: left half of the SHA-256 of the value, base64url. */
+/** OIDC Core §3.1.3.6 / §3.2.2.10: left half of the SHA-256 of the value, base64url. */
 export function halfHash(value: string, alg: SigningAlg): string {
   // both RS256 and ES256 use SHA-256
   void alg;
@@ -65,12 +65,13 @@ export interface IdTokenInput {
   auth_time: number;
   nonce?: string | null | undefined;
   access_token?: string | undefined;
-  code?: string | undefined;
   claims?: Record<string, unknown>;
-  sid?: string | undefined;
 }
 
-/** OIDC Core §2: iss, sub, aud, exp, iat, auth_time, nonce, at_hash, c_hash, azp. */
+/**
+ * OIDC Core §2: iss, sub, aud, exp, iat, auth_time, nonce, at_hash, azp. No c_hash: it belongs
+ * to the hybrid response types (§3.3.2.11), which are not supported.
+ */
 export async function mintIdToken(ctx: AppContext, t: IdTokenInput): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const alg = t.client.id_token_signed_response_alg;
@@ -87,8 +88,6 @@ export async function mintIdToken(ctx: AppContext, t: IdTokenInput): Promise<str
     auth_time: t.auth_time,
     ...(t.nonce ? { nonce: t.nonce } : {}),
     ...(t.access_token ? { at_hash: halfHash(t.access_token, alg) } : {}),
-    ...(t.code ? { c_hash: halfHash(t.code, alg) } : {}),
-    ...(t.sid ? { sid: t.sid } : {}),
   };
   return ctx.keystore.sign(payload, { alg, typ: 'JWT' });
 }

@@ -112,6 +112,14 @@ describe('later errors go to the redirect_uri with error, error_description, sta
     });
   }
 
+  it('keeps error_description to the RFC 6749 4.1.2.1 characters when it echoes what was sent', async () => {
+    for (const over of [{ response_type: 'code"\\é' }, { prompt: 'login"\\é' }, { response_mode: 'query"\\é' }]) {
+      const r = redirectParams(await get(s, new Jar(), authorizeUrl(codeRequest(over))));
+      expect(r.params.get('error')).toMatch(/^(unsupported_response_type|invalid_request)$/);
+      expect(r.params.get('error_description')).toMatch(ERROR_DESCRIPTION);
+    }
+  });
+
   it('a repeated parameter is invalid_request', async () => {
     const req = codeRequest();
     const r = redirectParams(await get(s, new Jar(), `${authorizeUrl(req)}&scope=openid`));
@@ -228,7 +236,22 @@ describe('discovery', () => {
       request_uri_parameter_supported: false,
       authorization_response_iss_parameter_supported: true,
     });
-    expect(m.claims_supported).toEqual(expect.arrayContaining(['sub', 'email', 'name', 'auth_time', 'nonce']));
-    expect(m.grant_types_supported).toEqual(expect.arrayContaining(['authorization_code', 'implicit']));
+    expect(m.grant_types_supported).toEqual(expect.arrayContaining(['authorization_code', 'implicit', 'refresh_token']));
+    expect(m).toMatchObject({
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+      scopes_supported: ['openid', 'profile', 'email', 'address', 'phone', 'offline_access'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: ['RS256', 'ES256'],
+      userinfo_endpoint: `${s.issuer}/userinfo`,
+    });
+  });
+
+  it('lists exactly the claims the ID token and userinfo can carry: no c_hash (hybrid flows are not supported)', async () => {
+    const m = (await s.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' })).json();
+    const scopeClaims = [
+      'name', 'family_name', 'given_name', 'middle_name', 'nickname', 'preferred_username', 'profile', 'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at',
+      'email', 'email_verified', 'address', 'phone_number', 'phone_number_verified',
+    ];
+    expect([...m.claims_supported].sort()).toEqual(['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'azp', 'at_hash', ...scopeClaims].sort());
   });
 });

@@ -5,7 +5,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientSchema } from '../../src/config/clients.js';
-import { ALICE, defaultClients, startTestServer, type TestServer } from '../support/harness.js';
+import { ALICE, defaultClients, defaultUsers, startTestServer, type TestServer } from '../support/harness.js';
 import { Browser, type Callback } from './support/browser.js';
 import { relyingParty } from './support/rp.js';
 
@@ -26,7 +26,9 @@ const OFFLINE_IMPLICIT = clientSchema.parse({
 });
 
 beforeAll(async () => {
-  s = await startTestServer({ listen: true, clients: [...defaultClients(), OFFLINE_IMPLICIT] });
+  // alice also has a claim of the operator's own, outside OIDC Core §5.1
+  const users = defaultUsers().map((u) => ({ ...u, claims: { ...u.claims, employee_id: 'E-1001' } }));
+  s = await startTestServer({ listen: true, clients: [...defaultClients(), OFFLINE_IMPLICIT], users });
   rp = await relyingParty(s.issuer, 'implicit');
   client.useIdTokenResponseType(rp);
   browser = new Browser(s.issuer);
@@ -74,13 +76,17 @@ describe('response_type=id_token', () => {
     expect(claims.sub).toBe(ALICE.sub);
   });
 
-  it('adds single claims asked for with the claims parameter (OIDC Core 5.5)', async () => {
+  it('adds single claims asked for with the claims parameter (OIDC Core 5.5), only those discovery lists', async () => {
     const nonce = client.randomNonce();
-    const url = client.buildAuthorizationUrl(rp, { redirect_uri: REDIRECT, scope: 'openid', nonce, claims: JSON.stringify({ id_token: { email: { essential: true } } }) });
+    const claimsParameter = { id_token: { email: { essential: true }, employee_id: null } };
+    const url = client.buildAuthorizationUrl(rp, { redirect_uri: REDIRECT, scope: 'openid', nonce, claims: JSON.stringify(claimsParameter) });
     const cb = await browser.authorize(url.href, { username: ALICE.username, password: ALICE.password });
     const claims = await client.implicitAuthentication(rp, asUrl(cb), nonce);
     expect(claims.email).toBe('alice@example.com');
     expect(claims.name).toBeUndefined();
+    // the same rule as the code flow: a claim outside claims_supported is not handed out
+    expect(rp.serverMetadata().claims_supported).not.toContain('employee_id');
+    expect(claims.employee_id).toBeUndefined();
   });
 });
 

@@ -8,7 +8,6 @@ export interface IdTokenHint {
   sub: string;
   /** the clients the token was issued to */
   aud: string[];
-  sid?: string;
 }
 
 /** The hint's claims, or undefined when it is not an ID token signed by this issuer. */
@@ -25,5 +24,5 @@ export async function verifyIdTokenHint(ctx: AppContext, token: string): Promise
   }
   if (typeof payload.sub !== 'string') return undefined;
   const aud = typeof payload.aud === 'string' ? [payload.aud] : Array.isArray(payload.aud) ? payload.aud : [];
-  return { sub: payload.sub, aud, ...(typeof payload.sid === 'string' ? { sid: payload.sid } : {}) };
+  return { sub: payload.sub, aud };
 }

@@ -3,15 +3,10 @@
 // with an access token, at_hash (§3.2.2.10). The claims of the granted scopes go into the ID
 // token only when no access token is issued (§5.4); otherwise the client asks userinfo.
 import { claimNames, userClaims } from '../../claims.js';
-import { openGrant } from '../../user-tokens.js';
+import { openGrant, requestedClaimNames } from '../../user-tokens.js';
 import { mintAccessToken, mintIdToken, resolveAudience } from '../../tokens.js';
 import { parseScope } from '../../scopes.js';
-import { authTimeSeconds, type Authorization, type ResponseTypeHandler } from './types.js';
-
-/** Claims asked for individually for the ID token (OIDC Core §5.5). */
-function idTokenClaimRequests(a: Authorization): string[] {
-  return Object.keys(a.request.claims?.id_token ?? {});
-}
+import { authTimeSeconds, type ResponseTypeHandler } from './types.js';
 
 export const idToken: ResponseTypeHandler = {
   response_type: 'id_token',
@@ -22,7 +17,7 @@ export const idToken: ResponseTypeHandler = {
       sub: session.sub,
       auth_time: authTimeSeconds(session),
       nonce: request.nonce,
-      claims: userClaims(user, claimNames(request.scopes, idTokenClaimRequests(a))),
+      claims: userClaims(user, claimNames(request.scopes, requestedClaimNames(request.claims, 'id_token'))),
     });
     return { id_token };
   },
@@ -44,7 +39,7 @@ export const idTokenToken: ResponseTypeHandler = {
       auth_time,
       nonce: request.nonce,
       access_token: at.access_token,
-      claims: userClaims(user, claimNames([], idTokenClaimRequests(a))),
+      claims: userClaims(user, claimNames([], requestedClaimNames(request.claims, 'id_token'))),
     });
     const requested = parseScope(request.params.scope);
     // RFC 6749 §4.2.2: scope is required in the response when it differs from the request
