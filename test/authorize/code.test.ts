@@ -28,7 +28,8 @@ const NATIVE = clientSchema.parse({
 });
 
 beforeAll(async () => {
-  s = await startTestServer({ clients: [...defaultClients(), FIRST_PARTY, NATIVE] });
+  // a code lifetime other than the default, to see that AUTHORIZATION_CODE_TTL is what counts
+  s = await startTestServer({ clients: [...defaultClients(), FIRST_PARTY, NATIVE], env: { AUTHORIZATION_CODE_TTL: '45' } });
   await s.ctx.repos.consents.grant(ALICE.sub, 'web', ['openid', 'profile', 'email', 'offline_access']);
   await s.ctx.repos.consents.grant(ALICE.sub, 'spa', ['openid', 'profile', 'email', 'offline_access']);
 });
@@ -68,7 +69,9 @@ describe('issuing a code', () => {
       claims,
     });
     expect(spent.row.auth_time.getTime()).toBe(authTime.getTime());
-    expect(spent.row.expires_at.getTime() - Date.now()).toBeLessThanOrEqual(s.ctx.env.AUTHORIZATION_CODE_TTL * 1000);
+    const lifetime = spent.row.expires_at.getTime() - Date.now();
+    expect(lifetime).toBeLessThanOrEqual(45_000);
+    expect(lifetime).toBeGreaterThan(40_000);
     expect(spent.row.session_id_hash).toBeTruthy();
 
     const grant = await s.ctx.repos.grants.findGrant(spent.row.grant_id);
