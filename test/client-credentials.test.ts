@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { syncClients } from '../src/bootstrap.js';
+import { clientSchema, type ClientConfig } from '../src/config/clients.js';
 import { basic, claimsOf, defaultClients, SECRETS, startTestServer, type TestServer } from './support/harness.js';
 
 let s: TestServer;
@@ -52,5 +53,36 @@ describe('client_credentials (smoke of the harness)', () => {
     } finally {
       await syncClients(s.ctx, defaultClients());
     }
+  });
+});
+
+describe('client_credentials: what the grant itself refuses or withholds (RFC 6749 §4.4)', () => {
+  const WORKER_SECRET = 'worker-secret-0123456789-0123456789-0123';
+  let t: TestServer;
+  beforeAll(async () => {
+    // A public client registered for client_credentials: the registry refuses to load one
+    // (test/config/clients.test.ts), so it is built around the schema here, as a database row
+    // written by an older version could be. The grant must still refuse it.
+    const publicCc: ClientConfig = { ...clientSchema.parse({ client_id: 'kiosk', grant_types: ['refresh_token', 'authorization_code'], redirect_uris: ['https://kiosk.example.com/cb'], token_endpoint_auth_method: 'none', scope: 'a' }), grant_types: ['client_credentials'] };
+    const worker = clientSchema.parse({ client_id: 'worker', client_secret: WORKER_SECRET, grant_types: ['client_credentials', 'refresh_token'], scope: 'jobs:run' });
+    t = await startTestServer({ clients: [...defaultClients(), publicCc, worker] });
+  });
+  afterAll(async () => t?.close());
+
+  const tokenAt = (body: Record<string, string>, auth?: string) =>
+    t.app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded', ...(auth ? { authorization: auth } : {}) }, payload: new URLSearchParams(body).toString() });
+
+  it('refuses a public client even when it is registered for the grant', async () => {
+    const r = await tokenAt({ grant_type: 'client_credentials', client_id: 'kiosk' });
+    expect(r.statusCode).toBe(400);
+    expect(r.json()).toEqual({ error: 'unauthorized_client', error_description: 'client_credentials needs a confidential client' });
+  });
+
+  it('issues no refresh token (§4.4.3), even to a client that registered refresh_token', async () => {
+    const r = await tokenAt({ grant_type: 'client_credentials' }, basic('worker', WORKER_SECRET));
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toMatchObject({ token_type: 'Bearer', scope: 'jobs:run' });
+    expect(r.json().refresh_token).toBeUndefined();
+    expect(await t.ctx.db.selectFrom('refresh_tokens').select('client_id').where('client_id', '=', 'worker').execute()).toEqual([]);
   });
 });

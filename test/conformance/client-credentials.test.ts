@@ -85,9 +85,11 @@ describe('client_credentials (RFC 6749 §4.4)', () => {
   });
 
   it('refuses a public client: it has no credentials to present (§4.4)', async () => {
+    // the registry never registers a public client for client_credentials (test/config/clients.test.ts),
+    // so tv is refused as unregistered; test/client-credentials.test.ts shows the grant refusing one that is
     const tv = await client.discovery(new URL(s.issuer), 'tv', undefined, client.None(), insecure);
     const r = await refusal(client.clientCredentialsGrant(tv));
-    expect(r.error).toBe('unauthorized_client');
+    expect(r).toEqual({ status: 400, error: 'unauthorized_client', error_description: 'client is not registered for grant_type client_credentials' });
   });
 
   it('answers with Cache-Control: no-store (RFC 6749 §5.1)', async () => {
