@@ -1,7 +1,7 @@
 // The login page (INTERFACE.md "Pages"): the form, CSRF, the session it starts, the answers to
 // wrong credentials (the same for unknown users), lockout and the rate limit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCKOUT } from '../../src/authentication/credentials.js';
+import { checkCredentials, LOCKOUT } from '../../src/authentication/credentials.js';
 import { LOGIN_RATE_LIMIT } from '../../src/routes/login.js';
 import { get, Jar, onlyForm, parseForms, post } from '../authorize/support.js';
 import { ALICE, startTestServer, type TestServer } from '../support/harness.js';
@@ -63,7 +63,14 @@ describe('signing in', () => {
     expect(cookie.secure).toBeFalsy();
     const id = s.app.unsignCookie(cookie.value);
     expect(id.valid).toBe(true);
-    expect((await s.ctx.repos.sessions.findActive(id.value!))?.sub).toBe(ALICE.sub);
+    // 256 random bits, base64url
+    expect(id.value).toMatch(/^[\w-]{43}$/);
+    const session = await s.ctx.repos.sessions.findActive(id.value!);
+    expect(session?.sub).toBe(ALICE.sub);
+    // sessions expire: the row and the cookie after LOGIN_SESSION_TTL
+    const ttl = s.ctx.env.LOGIN_SESSION_TTL * 1000;
+    expect(Math.abs(session!.expires_at.getTime() - (Date.now() + ttl))).toBeLessThan(60_000);
+    expect(Math.abs(cookie.expires!.getTime() - session!.expires_at.getTime())).toBeLessThan(1_000);
   });
 
   it('never sends the person to another site: unsafe return_to values are ignored', async () => {
@@ -139,6 +146,60 @@ describe('wrong credentials', () => {
       expect(res.cookies.find((c) => c.name === 'session')).toBeUndefined();
       // the form is there to try again later
       expect(res.body).toMatch(/name="password"/);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('slows down and then locks repeated failures for one username, the same for a username that does not exist', async () => {
+    const other = await startTestServer();
+    try {
+      // one failure short of the lock, counted as failed logins count them
+      for (const key of [`user:${ALICE.username}`, 'user:nobody-here']) for (let i = 1; i < LOCKOUT.user.lockAfter; i++) await other.ctx.repos.loginAttempts.fail(key);
+      const attempt = async (username: string, password: string) => {
+        const jar = new Jar();
+        const form = onlyForm((await get(other, jar, '/login')).body, other.issuer);
+        const started = Date.now();
+        const res = await post(other, jar, '/login', { ...form.fields, username, password });
+        return { res, ms: Date.now() - started };
+      };
+      const [known, unknown] = await Promise.all([attempt(ALICE.username, 'not-the-password'), attempt('nobody-here', 'not-the-password')]);
+      const delay = Math.min((LOCKOUT.user.lockAfter - 1 - LOCKOUT.user.slowAfter) * 1000, LOCKOUT.maxDelayMs);
+      for (const { res, ms } of [known, unknown]) {
+        expect(ms).toBeGreaterThanOrEqual(delay - 50);
+        expect(res.statusCode).toBe(429);
+        expect(res.body).toContain(`sign-in is locked for ${LOCKOUT.lockMinutes} minutes`);
+      }
+      expect(withoutCsrf(unknown.res.body).replace('nobody-here', 'X')).toBe(withoutCsrf(known.res.body).replace(`value="${ALICE.username}"`, 'value="X"'));
+      // locked: even the right password is refused, at once
+      const right = await attempt(ALICE.username, ALICE.password);
+      expect(right.res.statusCode).toBe(429);
+      expect(right.res.cookies.find((c) => c.name === 'session')).toBeUndefined();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('spends as long on an unknown username as on a wrong password (argon2id against a dummy hash)', async () => {
+    const other = await startTestServer();
+    try {
+      const time = async (username: string, i: number) => {
+        await other.ctx.repos.loginAttempts.clear(`user:${username}`);
+        const started = process.hrtime.bigint();
+        const r = await checkCredentials(other.ctx, username, 'not-the-password', `192.0.2.${i}`);
+        expect(r.ok).toBe(false);
+        return Number(process.hrtime.bigint() - started) / 1e6;
+      };
+      await time('warm-up', 0);
+      const wrong: number[] = [];
+      const unknown: number[] = [];
+      for (let i = 1; i <= 5; i++) {
+        wrong.push(await time(ALICE.username, i));
+        unknown.push(await time(`nobody-${i}`, i + 10));
+      }
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[2]!;
+      // an argon2id verify costs tens of milliseconds; a lookup that finds nobody, one or two
+      expect(median(unknown)).toBeGreaterThan(median(wrong) * 0.6);
     } finally {
       await other.close();
     }
