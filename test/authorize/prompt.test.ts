@@ -138,6 +138,13 @@ describe('signing in again', () => {
     expect(isLogin(await get(s, await signedIn(s), authorizeUrl(codeRequest({ id_token_hint: bob }))))).toBe(true);
   });
 
+  it('an expired session counts as none: the login page, and prompt=none is login_required', async () => {
+    const jar = await signedIn(s);
+    await s.ctx.db.updateTable('login_sessions').set({ expires_at: new Date(Date.now() - 1000) }).where('sub', '=', ALICE.sub).execute();
+    expect(isLogin(await get(s, jar, authorizeUrl(codeRequest())))).toBe(true);
+    expect(redirectParams(await get(s, jar, authorizeUrl(codeRequest({ prompt: 'none' })))).params.get('error')).toBe('login_required');
+  });
+
   it('no session: the login page, and after it the answer', async () => {
     const jar = new Jar();
     const res = await get(s, jar, authorizeUrl(codeRequest()));

@@ -92,6 +92,13 @@ describe('allow', () => {
     expect(res.statusCode).toBe(303);
     expect(redirectParams(res).params.get('code')).toBeTruthy();
   });
+  it('shows the page to a skip_consent client only when it asks with prompt=consent (OIDC Core 3.1.2.1)', async () => {
+    const { jar } = await freshUser('skipask');
+    const res = await get(s, jar, authorizeUrl(codeRequest({ client_id: 'first-party', redirect_uri: 'https://first.example.com/cb', scope: 'openid profile', prompt: 'consent' })));
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('First party app');
+    expect(res.body).toContain('name="decision" value="allow"');
+  });
 });
 
 describe('deny', () => {
