@@ -73,6 +73,8 @@ describe('issuing a code', () => {
     expect(lifetime).toBeLessThanOrEqual(45_000);
     expect(lifetime).toBeGreaterThan(40_000);
     expect(spent.row.session_id_hash).toBeTruthy();
+    // the grant id travels in access tokens: 256 random bits too
+    expect(spent.row.grant_id).toMatch(/^[\w-]{43}$/);
 
     const grant = await s.ctx.repos.grants.findGrant(spent.row.grant_id);
     expect(grant).toMatchObject({ client_id: 'web', sub: ALICE.sub, scope: 'openid email offline_access', claims, revoked_at: null });

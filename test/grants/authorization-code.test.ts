@@ -118,6 +118,13 @@ describe('authorization_code: a good redemption', () => {
     expect(j.access_token).toBeTruthy();
   });
 
+  it('issues a refresh token to a client that registered the refresh_token grant, also without offline_access', async () => {
+    const c = await issueCode(s.ctx, { scope: 'openid email' });
+    const j = (await redeem(c.code, c.verifier)).json();
+    expect(j.refresh_token).toMatch(/^[\w-]{43}$/);
+    expect((await tokenRequest(s, { grant_type: 'refresh_token', refresh_token: j.refresh_token }, web)).statusCode).toBe(200);
+  });
+
   it('issues no refresh token to a client that did not register the refresh_token grant', async () => {
     const c = await issueCode(s.ctx, { client_id: 'code-only', scope: 'openid offline_access' });
     const r = await redeem(c.code, c.verifier, {}, basic('code-only', CODE_ONLY_SECRET));

@@ -99,6 +99,8 @@ describe('refresh_token: scope', () => {
   it('refuses a wider scope with invalid_scope and leaves the token usable', async () => {
     const g = await signedIn({ scope: 'openid email offline_access' });
     expect(expectError(await refresh(g.tokens.refresh_token, { scope: 'openid profile' }), 'invalid_scope')).toMatch(/profile/);
+    // the description names the scope, but only in the characters RFC 6749 5.2 allows (checked by expectError)
+    expectError(await refresh(g.tokens.refresh_token, { scope: 'openid "pr\\ofilé"' }), 'invalid_scope');
     expect((await refresh(g.tokens.refresh_token)).statusCode).toBe(200);
   });
 });

@@ -31,6 +31,8 @@ describe('userinfo: claims', () => {
     const j = r.json();
     expect(j).toMatchObject({ sub: ALICE.sub, name: 'Alice Example', given_name: 'Alice', family_name: 'Example', email: 'alice@example.com', email_verified: true });
     expect(typeof j.updated_at).toBe('number');
+    // profile claims alice does not have are left out, not sent empty (OIDC Core 5.3.2)
+    for (const missing of ['middle_name', 'nickname', 'picture', 'birthdate', 'zoneinfo']) expect(j).not.toHaveProperty(missing);
     // not granted: address, phone
     expect(j.address).toBeUndefined();
     expect(j.phone_number).toBeUndefined();
