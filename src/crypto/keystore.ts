@@ -86,8 +86,7 @@ export class Keystore {
   /** Adds a new active key for `alg`; the old ones stay published for `publishSeconds` (the longest token lifetime). */
   async rotate(alg: SigningAlg, publishSeconds: number): Promise<string> {
     const k = await this.generate(alg);
-    await this.repo.insert({ ...k, alg });
-    await this.repo.retireOthers(alg, k.kid, publishSeconds);
+    await this.repo.rotate(alg, k, publishSeconds);
     await this.reload();
     return k.kid;
   }

@@ -106,6 +106,23 @@ describe('keystore', () => {
     await expect(ctx.keystore.verify(before, {})).rejects.toThrow('unknown signing key');
   });
 
+  it('leaves exactly one active key per algorithm when two rotations run at once (two operators, two instances)', async () => {
+    // on PostgreSQL the two run on separate pooled connections and interleave
+    const other = new Keystore(new KeysRepository(db), new SecretBox(SECRET_KEY));
+    await other.init();
+    for (let round = 0; round < 3; round++) {
+      const kids = await Promise.all([ctx.keystore.rotate('ES256', 60), other.rotate('ES256', 60)]);
+      const active = (await rows()).filter((r) => r.alg === 'ES256' && r.retired_at === null);
+      expect(active).toHaveLength(1);
+      expect(kids).toContain(active[0]!.kid);
+      // both can still sign, and each other's tokens verify
+      await ctx.keystore.reload();
+      await other.reload();
+      const jwt = await ctx.keystore.sign({ iss: env.ISSUER }, { alg: 'ES256' });
+      await expect(other.verify(jwt, { issuer: env.ISSUER })).resolves.toBeTruthy();
+    }
+  });
+
   it('another keystore on the same database loads the same keys and verifies tokens it did not sign', async () => {
     const other = new Keystore(new KeysRepository(db), new SecretBox(SECRET_KEY));
     await other.init();

@@ -79,6 +79,21 @@ describe('KeysRepository.insertIfNoActive', () => {
     await Promise.all([keys.insertIfNoActive('ES256', make), keys.insertIfNoActive('ES256', make), keys.insertIfNoActive('ES256', make)]);
     expect(created).toBe(1);
     expect((await keys.published()).map((k) => k.kid)).toEqual(['k1']);
-    expect(await keys.retireOthers('ES256', 'k1', 60)).toBe(0);
+  });
+});
+
+describe('KeysRepository.rotate', () => {
+  it('adds the new key, retires the previous one with a publication window, and touches no other algorithm', async () => {
+    const keys = new KeysRepository(db);
+    await keys.insertIfNoActive('RS256', async () => ({ kid: 'r1', public_jwk: { kty: 'RSA' }, private_jwk_encrypted: 'sealed' }));
+    await keys.rotate('ES256', { kid: 'k2', public_jwk: { kty: 'EC' }, private_jwk_encrypted: 'sealed' }, 120);
+    const rows = await db.selectFrom('signing_keys').selectAll().execute();
+    const byKid = new Map(rows.map((r) => [r.kid, r]));
+    expect(byKid.get('k2')).toMatchObject({ alg: 'ES256', retired_at: null, publish_until: null });
+    const k1 = byKid.get('k1')!;
+    expect(k1.retired_at).not.toBeNull();
+    expect((new Date(k1.publish_until!).getTime() - new Date(k1.retired_at!).getTime()) / 1000).toBeCloseTo(120, 0);
+    expect(byKid.get('r1')).toMatchObject({ retired_at: null });
+    expect((await keys.published()).map((k) => k.kid).sort()).toEqual(['k1', 'k2', 'r1']);
   });
 });
