@@ -1,6 +1,8 @@
 // The password grant checks passwords exactly like the login page: argon2id for a real user,
 // a dummy argon2id verify for an unknown one (same cost, RFC 6749 §10.6 / issue 4).
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LOCKOUT } from '../../src/authentication/credentials.js';
+import { INVALID_CREDENTIALS, LOCKED } from '../../src/oauth/grants/password.js';
 import { ALICE, claimsOf, SECRETS, startTestServer, type TestServer } from '../support/harness.js';
 
 const calls = vi.hoisted(() => ({ verify: 0, dummy: 0 }));
@@ -65,5 +67,28 @@ describe('password grant: credential checks', () => {
     const r = await passwordGrant({ username: 'someone-unique-name', password: 'secret-pass-9876' });
     expect(r.body).not.toContain('someone-unique-name');
     expect(r.body).not.toContain('secret-pass-9876');
+  });
+});
+
+describe('password grant: the lockout of the login page', () => {
+  it('locks at the same threshold for a real and an unknown username, with one answer for both, then refuses the right password', async () => {
+    const ghost = 'ghost-of-alice';
+    // one failure short of the lock, for both usernames, as failed sign-ins count them
+    for (const key of [`user:${ALICE.username}`, `user:${ghost}`]) for (let i = 1; i < LOCKOUT.user.lockAfter; i++) await s.ctx.repos.loginAttempts.fail(key);
+    try {
+      const [known, unknown] = await Promise.all([passwordGrant({ username: ALICE.username, password: 'wrong-1' }), passwordGrant({ username: ghost, password: 'wrong-1' })]);
+      for (const r of [known, unknown]) {
+        expect(r.statusCode).toBe(400);
+        expect(r.json()).toEqual({ error: 'invalid_grant', error_description: LOCKED });
+      }
+      expect((await s.ctx.repos.loginAttempts.get(`user:${ALICE.username}`))!.locked_until).not.toBeNull();
+      // locked: the right password is refused too, and the answer never says which part was wrong
+      const right = await passwordGrant({ username: ALICE.username, password: ALICE.password });
+      expect(right.json()).toEqual({ error: 'invalid_grant', error_description: LOCKED });
+      expect(LOCKED).not.toMatch(/password|username|user/i);
+      expect(INVALID_CREDENTIALS).not.toMatch(/password|username/i);
+    } finally {
+      await s.ctx.repos.loginAttempts.clear(`user:${ALICE.username}`);
+    }
   });
 });
