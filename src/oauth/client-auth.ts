@@ -125,8 +125,10 @@ async function verifyClientAssertion(ctx: AppContext, client: Client, assertion:
   if (!keys) throw invalidClient(false);
   let payload;
   try {
-    // RFC 7523 §3: iss = sub = client_id, aud names this server, exp required
+    // RFC 7523 §3: iss = sub = client_id, aud names this server, exp required; only the
+    // algorithms discovery advertises (token_endpoint_auth_signing_alg_values_supported)
     ({ payload } = await jwtVerify(assertion, keys, {
+      algorithms: CLIENT_ASSERTION_SIGNING_ALGS,
       issuer: client.client_id,
       subject: client.client_id,
       audience: [ctx.env.ISSUER, endpointUrl, `${ctx.env.ISSUER}/token`],

@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 import { SUPPORTED_ALGS } from '../crypto/keystore.js';
+import { CLIENT_ASSERTION_SIGNING_ALGS } from '../oauth/client-auth.js';
 import { grantHandlers } from '../oauth/grants/index.js';
 import { JWKS_PATH } from './jwks.js';
 
@@ -28,7 +29,7 @@ export function buildMetadata(app: FastifyInstance, ctx: AppContext): Record<str
     jwks_uri: `${iss}${JWKS_PATH}`,
     grant_types_supported: grantTypes,
     token_endpoint_auth_methods_supported: authMethods,
-    token_endpoint_auth_signing_alg_values_supported: ['RS256', 'ES256', 'PS256', 'EdDSA'],
+    token_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_SIGNING_ALGS,
     scopes_supported: ['openid', 'profile', 'email', 'address', 'phone', 'offline_access'],
     response_types_supported: [],
     subject_types_supported: ['public'],

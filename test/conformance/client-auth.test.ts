@@ -16,17 +16,21 @@ const POST_SECRET = 'post-secret-0123456789-0123456789-0123456';
 let s: TestServer;
 let browser: Browser;
 let privateKey: CryptoKey;
+let es384Key: CryptoKey;
 let tokenEndpoint: string;
 
 beforeAll(async () => {
   const pair = await generateKeyPair('ES256');
   privateKey = pair.privateKey;
+  const es384 = await generateKeyPair('ES384');
+  es384Key = es384.privateKey;
   const common = { redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'], scope: 'openid email offline_access', skip_consent: true };
   s = await startTestServer({
     listen: true,
     clients: [
       ...conformanceClients(),
       clientSchema.parse({ ...common, client_id: 'pkjwt', client_name: 'private_key_jwt app', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ ...(await exportJWK(pair.publicKey)), alg: 'ES256' }] } }),
+      clientSchema.parse({ ...common, client_id: 'pkjwt384', client_name: 'ES384 app', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ ...(await exportJWK(es384.publicKey)), alg: 'ES384' }] } }),
       clientSchema.parse({ ...common, client_id: 'post', client_name: 'client_secret_post app', token_endpoint_auth_method: 'client_secret_post', client_secret: POST_SECRET }),
     ],
   });
@@ -103,6 +107,13 @@ describe('client authentication methods at /token', () => {
       expect(r.body.error).toBe('invalid_client');
     }
     expect((await redeemWithAssertion(code, verifier, await assertion())).status).toBe(200);
+  });
+
+  it('refuses a client assertion signed with an algorithm discovery does not advertise', async () => {
+    const rp = await relyingParty(s.issuer, 'pkjwt384', client.PrivateKeyJwt(es384Key));
+    expect(rp.serverMetadata().token_endpoint_auth_signing_alg_values_supported).not.toContain('ES384');
+    const { callback, checks } = await signIn(rp, browser, { redirect_uri: REDIRECT, scope: 'openid' });
+    expect(await refusal(client.authorizationCodeGrant(rp, callbackInput(callback), checks))).toMatchObject({ status: 401, error: 'invalid_client' });
   });
 
   it('answers a failed client_secret_basic with 401 invalid_client and a Basic challenge (RFC 6749 5.2)', async () => {
