@@ -16,7 +16,8 @@ export function safeReturnTo(value: unknown): string | undefined {
   return typeof value === 'string' && /^\/(?![/\\])[\x21-\x7E]*$/.test(value) ? value : undefined;
 }
 
-const loginQuery = z.object({ return_to: z.string().optional(), login_hint: z.string().max(200).optional() });
+// each field on its own: a login_hint too long (or repeated) to prefill must not lose return_to
+const loginQuery = z.object({ return_to: z.string().optional().catch(undefined), login_hint: z.string().max(200).optional().catch(undefined) });
 const loginBody = z.object({
   username: z.string().max(200).default(''),
   password: z.string().max(1000).default(''),

@@ -44,6 +44,13 @@ describe('the login form', () => {
     expect((await get(s, new Jar(), `/login?login_hint=${encodeURIComponent('"><script>')}`)).body).not.toContain('"><script>');
   });
 
+  it('ignores a login_hint too long to prefill, and still goes back to the authorization request', async () => {
+    const returnTo = '/authorize?client_id=web&response_type=code';
+    const { form } = await loginForm(new Jar(), `?${new URLSearchParams({ return_to: returnTo, login_hint: 'a'.repeat(300) })}`);
+    expect(form.fields.return_to).toBe(returnTo);
+    expect(form.fields.username).toBe('');
+  });
+
   it('names the application when the person comes from an authorization request', async () => {
     const { page } = await loginForm(new Jar(), `?return_to=${encodeURIComponent('/authorize?client_id=web&response_type=code')}`);
     expect(page.body).toContain('Test web app');
