@@ -39,15 +39,25 @@ function isNonLoopbackHttp(uri: string): boolean {
 
 // RFC 6749 §3.1.2: absolute URI, no fragment. Custom schemes (com.example.app:/cb) are fine
 // for native apps (RFC 8252 §7.1).
-const redirectUri = z.string().refine((s) => {
-  if (s.includes('#')) return false;
-  try {
-    const u = new URL(s);
-    return u.protocol.length > 1 && !!(u.host || u.pathname);
-  } catch {
-    return false;
-  }
-}, 'must be an absolute URL without a fragment');
+// Schemes that run or read something in the browser instead of reaching the client are never
+// a redirect target (RFC 9700 §4.1 and §4.11: the response would carry codes or tokens into
+// script or local content; OIDC Registration §2 names javascript: explicitly).
+const FORBIDDEN_SCHEMES = new Set(['javascript:', 'data:', 'vbscript:', 'file:', 'blob:', 'about:', 'filesystem:']);
+const redirectUri = z
+  .string()
+  .refine((s) => {
+    if (s.includes('#')) return false;
+    try {
+      const u = new URL(s);
+      return u.protocol.length > 1 && !!(u.host || u.pathname);
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute URL without a fragment')
+  .refine(
+    (s) => !URL.canParse(s) || !FORBIDDEN_SCHEMES.has(new URL(s).protocol),
+    'must not use a javascript:, data:, vbscript:, file:, blob:, about: or filesystem: scheme',
+  );
 
 const scopeString = z
   .string()

@@ -94,6 +94,16 @@ describe('client registry refusals', () => {
     );
   });
 
+  it('refuses redirect URIs whose scheme runs or reads content in the browser, in development too', () => {
+    for (const uri of ['javascript:alert(document.cookie)', 'JavaScript://app.example.com/%0aalert(1)', 'data:text/html,<p>x</p>', 'file:///etc/passwd', 'vbscript:msgbox', 'blob:https://app.example.com/x'])
+      expect(refusal([web({ redirect_uris: ['https://ok.example.com/cb', uri] })]), uri).toBe(
+        'clients.json: clients[0].redirect_uris[1]: must not use a javascript:, data:, vbscript:, file:, blob:, about: or filesystem: scheme',
+      );
+    expect(refusal([web({ post_logout_redirect_uris: ['javascript:alert(1)'] })])).toMatch(/post_logout_redirect_uris\[0\]: must not use a javascript:/);
+    // native apps' private-use schemes stay allowed (RFC 8252 §7.1)
+    expect(parse([web({ redirect_uris: ['com.example.app:/oauth2redirect'] })])[0]!.redirect_uris).toEqual(['com.example.app:/oauth2redirect']);
+  });
+
   it('replaces ${VAR} with the environment and names a missing variable', () => {
     const clients = [web({ client_secret: '${WEB_SECRET}', redirect_uris: ['https://${APP_HOST}/cb'] })];
     const parsed = parse(clients, { env: { WEB_SECRET: SECRET, APP_HOST: 'app.example.com' } });
