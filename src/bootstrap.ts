@@ -30,7 +30,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): LoadedConfi
 export async function syncUsers(ctx: AppContext, users: UserConfig[]): Promise<void> {
   for (const u of users) {
     const password_hash = u.password_hash ?? (await hashPassword(u.password!));
-    await ctx.repos.users.upsert({ username: u.username, password_hash, claims: u.claims, sub: u.sub });
+    try {
+      await ctx.repos.users.upsert({ username: u.username, password_hash, claims: u.claims, sub: u.sub });
+    } catch (e) {
+      // a sub the database cannot take: one line naming the file, as for every config refusal
+      throw new ConfigError(`${ctx.env.USERS_FILE}: ${(e as Error).message}`);
+    }
   }
 }
 

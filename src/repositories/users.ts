@@ -30,8 +30,9 @@ export class UsersRepository {
   }
 
   /**
-   * Creates the user, or updates password and claims of the one with this username. The sub of
-   * an existing user never changes unless the file names one explicitly.
+   * Creates the user, or updates password and claims of the one with this username. A sub, once
+   * given, never changes (OpenID Connect Core §2: never reassigned; relying parties key their
+   * accounts on it): a file that names another sub for an existing user is refused.
    *
    * Two instances starting together on one PostgreSQL both sync the users file, so this must not
    * read-then-insert: the insert yields on any unique conflict (ON CONFLICT DO NOTHING, every
@@ -44,20 +45,23 @@ export class UsersRepository {
       .onConflict((oc) => oc.doNothing())
       .returningAll()
       .executeTakeFirst();
-    const row =
-      inserted ??
-      (await this.db
+    let row = inserted;
+    if (!row) {
+      let update = this.db
         .updateTable('users')
-        .set({
-          password_hash: u.password_hash,
-          claims: JSON.stringify(u.claims),
-          ...(u.sub ? { sub: u.sub } : {}),
-          updated_at: sql`now()`,
-        })
-        .where('username', '=', u.username)
-        .returningAll()
-        .executeTakeFirst());
-    if (!row) throw new Error(`users: sub ${u.sub} already belongs to another username than ${u.username}`);
+        .set({ password_hash: u.password_hash, claims: JSON.stringify(u.claims), updated_at: sql`now()` })
+        .where('username', '=', u.username);
+      if (u.sub) update = update.where('sub', '=', u.sub);
+      row = await update.returningAll().executeTakeFirst();
+    }
+    if (!row) {
+      const existing = await this.findByUsername(u.username);
+      throw new Error(
+        existing
+          ? `user ${u.username} already has sub ${existing.sub}; a sub never changes (OpenID Connect Core §2)`
+          : `sub ${u.sub} already belongs to another user than ${u.username}`,
+      );
+    }
     return { ...row, claims: row.claims as UserClaims };
   }
 

@@ -51,7 +51,17 @@ describe('UsersRepository', () => {
   });
 
   it('refuses a sub that belongs to another username', async () => {
-    await expect(users.upsert({ username: 'mallory', password_hash: 'h', claims: {}, sub: 'erin-sub' })).rejects.toThrow(/another username/);
+    await expect(users.upsert({ username: 'mallory', password_hash: 'h', claims: {}, sub: 'erin-sub' })).rejects.toThrow(
+      'sub erin-sub already belongs to another user than mallory',
+    );
+    expect(await users.findByUsername('mallory')).toBeUndefined();
+  });
+
+  it('refuses to change the sub of an existing user, and changes nothing', async () => {
+    await expect(users.upsert({ username: 'erin', password_hash: 'changed', claims: {}, sub: 'erin-new-sub' })).rejects.toThrow(
+      'user erin already has sub erin-sub; a sub never changes (OpenID Connect Core §2)',
+    );
+    expect(await users.findByUsername('erin')).toMatchObject({ sub: 'erin-sub', password_hash: expect.not.stringMatching(/^changed$/) });
   });
 
   it('sets a password for a known user only', async () => {
