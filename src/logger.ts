@@ -16,22 +16,23 @@ export function redactUrl(url: string): string {
   return `${url.slice(0, q)}?${params.toString()}`;
 }
 
+/**
+ * What a log line may say about a request and its answer is an allow-list: the serializers keep
+ * the method, the url with secret query values replaced, the address and the status, and
+ * nothing else (no headers, so no Authorization or Cookie; no body, so no password or secret).
+ * pino applies them to every line that carries `req` or `res`, including a route's own. An
+ * allow-list needs no redaction paths, which cost a selective clone on every line.
+ */
 export function loggerOptions(env: Pick<Env, 'LOG_LEVEL'>): FastifyServerOptions['logger'] {
   return {
     level: env.LOG_LEVEL,
-    redact: {
-      paths: [
-        'req.headers.authorization',
-        'req.headers.cookie',
-        'res.headers["set-cookie"]',
-        ...SENSITIVE_PARAMS.map((p) => `req.body.${p}`),
-      ],
-      censor: '[redacted]',
-    },
     serializers: {
       // the request id is already on every line as reqId
       req(req: { method: string; url: string; ip?: string }) {
         return { method: req.method, url: redactUrl(req.url), ip: req.ip };
+      },
+      res(res: { statusCode: number }) {
+        return { statusCode: res.statusCode };
       },
     },
   };

@@ -95,20 +95,29 @@ describe('logs', () => {
       },
     });
     const app = Fastify({ logger: { ...(loggerOptions({ LOG_LEVEL: 'info' }) as object), stream }, logController: new RequestLog(), genReqId: () => 'req-1' });
-    app.get('/x', async (request) => {
-      request.log.info({ req: request }, 'handler saw the request');
+    app.post('/x', async (request, reply) => {
+      // a route that logs the whole request and answer: still only the allowed fields
+      request.log.info({ req: request, res: reply }, 'handler saw the request');
+      reply.header('set-cookie', 'sid=SET-COOKIE-SECRET');
       return 'ok';
     });
-    await app.inject({ url: '/x?code=QUERY-SECRET&client_id=web', headers: { authorization: 'Bearer HEADER-SECRET', cookie: 'sid=COOKIE-SECRET' } });
+    await app.inject({
+      method: 'POST',
+      url: '/x?code=QUERY-SECRET&client_id=web',
+      headers: { authorization: 'Bearer HEADER-SECRET', cookie: 'sid=COOKIE-SECRET', 'content-type': 'application/json' },
+      payload: { password: 'BODY-SECRET' },
+    });
     await app.close();
     const all = lines.join('\n');
+    expect(all).not.toContain('BODY-SECRET');
+    expect(all).not.toContain('SET-COOKIE-SECRET');
     expect(all).not.toContain('QUERY-SECRET');
     expect(all).not.toContain('HEADER-SECRET');
     expect(all).not.toContain('COOKIE-SECRET');
     const logged = lines.map((l) => JSON.parse(l));
     // one line per request, with what the request was and how it ended
     expect(logged.filter((l) => l.reqId === 'req-1' && l.msg !== 'handler saw the request')).toEqual([
-      expect.objectContaining({ msg: 'request completed', req: { method: 'GET', url: '/x?code=%5Bredacted%5D&client_id=web', ip: '127.0.0.1' }, res: { statusCode: 200 } }),
+      expect.objectContaining({ msg: 'request completed', req: { method: 'POST', url: '/x?code=%5Bredacted%5D&client_id=web', ip: '127.0.0.1' }, res: { statusCode: 200 } }),
     ]);
     expect(logged.at(-1).responseTime).toEqual(expect.any(Number));
   });
