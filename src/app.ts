@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
-import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyView from '@fastify/view';
 import { Eta } from 'eta';
@@ -27,6 +26,7 @@ import { jwksRoutes } from './routes/jwks.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
 import { revocationRoutes } from './routes/revocation.js';
+import { securityHeaders } from './routes/security-headers.js';
 import { tokenRoutes } from './routes/token.js';
 import { userinfoRoutes } from './routes/userinfo.js';
 
@@ -74,22 +74,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     cookieKey: '__Host-csrf'.replace('__Host-', ctx.env.ISSUER.startsWith('https://') ? '__Host-' : ''),
     cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure: ctx.env.ISSUER.startsWith('https://'), signed: true },
   });
-  await app.register(fastifyHelmet, {
-    // form-action is left out on purpose: Chrome applies it to the redirect that follows a form
-    // post, and consent redirects to the client's origin. frame-ancestors forbids framing.
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'none'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-      },
-    },
-    strictTransportSecurity: ctx.env.ISSUER.startsWith('https://'),
-    crossOriginResourcePolicy: { policy: 'cross-origin' },
-  });
+  securityHeaders(app, { https: ctx.env.ISSUER.startsWith('https://') });
   await app.register(fastifyRateLimit, { global: false });
   await app.register(fastifyView, { engine: { eta: new Eta({ views: viewsDir, cache: true }) }, root: viewsDir });
   await corsSupport(app, ctx);

@@ -26,10 +26,9 @@ function resourcesOf(body: unknown): string[] {
 
 export async function tokenRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const endpoint = `${ctx.env.ISSUER}/token`;
-  // helmet is off here: it rebuilds its headers on every request (about 0.02 ms CPU each,
-  // docs/BENCHMARKS.md), and a JSON answer needs only nosniff and no-store, set below.
-  app.post('/token', { helmet: false }, async (request, reply) => {
-    noStore(reply).header('x-content-type-options', 'nosniff');
+  // a JSON answer: nosniff (and HSTS) rather than the page headers; no-store set below
+  app.post('/token', { config: { api: true } }, async (request, reply) => {
+    noStore(reply);
     const body = (request.body ?? {}) as Record<string, unknown>;
     const resources = resourcesOf(body);
     const { resource: _r, audience: _a, ...rest } = body;

@@ -1,0 +1,51 @@
+// Security headers (helmet's set, CSP with frame-ancestors 'none') on every answer. The values
+// are computed once, at start, by the helmet library itself; one cheap onRequest hook then sets
+// them. @fastify/helmet instead rebuilds helmet's middleware for every request (two hooks, one
+// async, about 0.02 ms of CPU each time), which the token endpoint, the hot path, cannot afford
+// (docs/BENCHMARKS.md). Our directives are static (no nonces), so nothing is lost.
+import type { ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import helmet from 'helmet';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** a JSON API answer: only the headers that matter for JSON (nosniff, HSTS), not the page set */
+    api?: boolean;
+  }
+}
+
+/** The headers helmet's middleware sets, collected from one dry run against a stand-in response. */
+export function helmetHeaders(options: Parameters<typeof helmet>[0]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const res = {
+    setHeader: (name: string, value: unknown) => void (headers[name.toLowerCase()] = String(value)),
+    removeHeader: (name: string) => void delete headers[name.toLowerCase()],
+  };
+  helmet(options)({} as never, res as unknown as ServerResponse, () => {});
+  return headers;
+}
+
+export function securityHeaders(app: FastifyInstance, opts: { https: boolean }): void {
+  const page = helmetHeaders({
+    // form-action is left out on purpose: Chrome applies it to the redirect that follows a form
+    // post, and consent redirects to the client's origin. frame-ancestors forbids framing.
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+    },
+    strictTransportSecurity: opts.https,
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+  });
+  const api: Record<string, string> = { 'x-content-type-options': 'nosniff' };
+  if (page['strict-transport-security']) api['strict-transport-security'] = page['strict-transport-security'];
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.headers(request.routeOptions.config?.api ? api : page);
+    done();
+  });
+}
