@@ -7,7 +7,7 @@ import * as initial from '../../migrations/0001_initial.js';
 import { rmSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { LOCK_FILE, lockDataDir } from './data-dir-lock.js';
-import { isEmptyDataDir, readTemplate } from './pglite-template.js';
+import { copyTemplateDir, isEmptyDataDir, readTemplateDump } from './pglite-template.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
@@ -26,8 +26,8 @@ export interface DbOptions {
   /** a dumped, migrated PGlite data dir to start from (tests) */
   loadDataDir?: Blob;
   poolSize?: number;
-  /** the install-time PGlite template (default: templateFile()) */
-  templateFile?: string;
+  /** where the install-time PGlite template is (default: templateBase()) */
+  template?: string;
   /** told how an embedded database came to be: unpacked from the install-time template, initdb, or already there */
   onOpen?: (created: 'template' | 'initdb' | 'existing') => void;
 }
@@ -53,23 +53,28 @@ export async function openDatabase(opts: DbOptions): Promise<Db> {
       // which would replace the data directory's postgresql.conf (timezone, datestyle, ...).
       startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
     });
+  const clear = () => {
+    for (const f of readdirSync(dataDir)) if (f !== LOCK_FILE) rmSync(path.join(dataDir, f), { recursive: true, force: true });
+  };
   let pglite: PGlite;
   try {
-    const template = opts.loadDataDir ?? (empty ? readTemplate(opts.templateFile) : undefined);
-    if (template) {
-      try {
-        pglite = await create(template);
-        opts.onOpen?.('template');
-      } catch (e) {
-        if (opts.loadDataDir) throw e;
-        // an unusable install-time template: clear what it left and run initdb as without one
-        if (!inMemory) for (const f of readdirSync(dataDir)) if (f !== LOCK_FILE) rmSync(path.join(dataDir, f), { recursive: true, force: true });
-        pglite = await create(undefined);
-        opts.onOpen?.('initdb');
-      }
-    } else {
+    if (opts.loadDataDir) {
+      pglite = await create(opts.loadDataDir);
+      opts.onOpen?.('template');
+    } else if (!empty) {
       pglite = await create(undefined);
-      opts.onOpen?.(empty ? 'initdb' : 'existing');
+      opts.onOpen?.('existing');
+    } else {
+      // an empty database: from the install-time template when there is a usable one
+      let fromTemplate: PGlite | undefined;
+      try {
+        const dump = inMemory ? readTemplateDump(opts.template) : undefined;
+        if (dump || (!inMemory && copyTemplateDir(dataDir, opts.template))) fromTemplate = await create(dump);
+      } catch {
+        if (!inMemory) clear(); // what an unusable template left behind
+      }
+      pglite = fromTemplate ?? (await create(undefined));
+      opts.onOpen?.(fromTemplate ? 'template' : 'initdb');
     }
   } catch (e) {
     release?.();
