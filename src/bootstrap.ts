@@ -28,8 +28,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): LoadedConfi
 }
 
 export async function syncUsers(ctx: AppContext, users: UserConfig[]): Promise<void> {
-  for (const u of users) {
-    const password_hash = u.password_hash ?? (await hashPassword(u.password!));
+  // plaintext passwords (development only) are hashed all at once, in libuv's threadpool
+  const hashes = await Promise.all(users.map((u) => u.password_hash ?? hashPassword(u.password!)));
+  for (const [i, u] of users.entries()) {
+    const password_hash = hashes[i]!;
     try {
       await ctx.repos.users.upsert({ username: u.username, password_hash, claims: u.claims, sub: u.sub });
     } catch (e) {
@@ -54,7 +56,8 @@ export async function start(config: LoadedConfig, opts: { db?: Db; onOpen?: DbOp
     throw new ConfigError(`database: ${(e as Error).message}`);
   }
   const ctx = await createContext(env, db);
-  await syncClients(ctx, config.clients);
-  await syncUsers(ctx, config.users);
+  // together: hashing the users file's passwords (argon2id, in libuv's threadpool) is the slow
+  // part of a start after the database, and does not wait for the registry
+  await Promise.all([syncClients(ctx, config.clients), syncUsers(ctx, config.users)]);
   return ctx;
 }
