@@ -5,7 +5,7 @@ import { authenticateClient } from '../oauth/client-auth.js';
 import { DEVICE_CODE_GRANT_TYPE, deviceRequestScope, startDeviceAuthorization } from '../oauth/device/device-authorization.js';
 import { OAuthError } from '../oauth/errors.js';
 import { singleParams } from '../oauth/params.js';
-import { noStore } from './http.js';
+import { noStore, requireFormBody } from './http.js';
 
 export const DEVICE_AUTHORIZATION_PATH = '/device_authorization';
 
@@ -15,6 +15,7 @@ export async function deviceAuthorizationRoutes(app: FastifyInstance, ctx: AppCo
   app.discovery.device_authorization_endpoint = DEVICE_AUTHORIZATION_PATH;
 
   app.post(DEVICE_AUTHORIZATION_PATH, async (request, reply) => {
+    requireFormBody(request);
     // INTERFACE.md: the device authorization response carries secrets and is never cached
     noStore(reply);
     const params = singleParams(request.body);

@@ -7,7 +7,7 @@ import { authenticateClient, CLIENT_ASSERTION_SIGNING_ALGS } from '../oauth/clie
 import { OAuthError } from '../oauth/errors.js';
 import { singleParams } from '../oauth/params.js';
 import { verifyAccessToken } from '../oauth/tokens.js';
-import { noStore } from './http.js';
+import { noStore, requireFormBody } from './http.js';
 import { looksLikeJwt } from './revocation.js';
 
 export const INTROSPECTION_PATH = '/introspect';
@@ -39,6 +39,7 @@ export async function introspectionRoutes(app: FastifyInstance, ctx: AppContext)
   app.discovery.introspection_endpoint_auth_signing_alg_values_supported = CLIENT_ASSERTION_SIGNING_ALGS;
 
   app.post(INTROSPECTION_PATH, async (request, reply) => {
+    requireFormBody(request);
     // §2.2 and §4: the answer describes a token; it must not be cached
     noStore(reply);
     const params = singleParams(request.body);

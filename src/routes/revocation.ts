@@ -8,7 +8,7 @@ import { authenticateClient, CLIENT_ASSERTION_SIGNING_ALGS } from '../oauth/clie
 import { OAuthError } from '../oauth/errors.js';
 import { singleParams } from '../oauth/params.js';
 import { ACCESS_TOKEN_TYP } from '../oauth/tokens.js';
-import { noStore } from './http.js';
+import { noStore, requireFormBody } from './http.js';
 
 export const REVOCATION_PATH = '/revoke';
 
@@ -26,6 +26,7 @@ export async function revocationRoutes(app: FastifyInstance, ctx: AppContext): P
   app.discovery.revocation_endpoint_auth_signing_alg_values_supported = CLIENT_ASSERTION_SIGNING_ALGS;
 
   app.post(REVOCATION_PATH, async (request, reply) => {
+    requireFormBody(request);
     noStore(reply);
     const params = singleParams(request.body);
     // §2.1: the client authenticates as at the token endpoint; a public client identifies

@@ -5,7 +5,7 @@ import { authenticateClient } from '../oauth/client-auth.js';
 import { OAuthError } from '../oauth/errors.js';
 import { grantHandlers } from '../oauth/grants/index.js';
 import { singleParams } from '../oauth/params.js';
-import { noStore } from './http.js';
+import { noStore, requireFormBody } from './http.js';
 
 /** RFC 8707 §2: `resource` may repeat; `audience` is accepted as its synonym. */
 function resourcesOf(body: unknown): string[] {
@@ -28,6 +28,7 @@ export async function tokenRoutes(app: FastifyInstance, ctx: AppContext): Promis
   const endpoint = `${ctx.env.ISSUER}/token`;
   // a JSON answer: nosniff (and HSTS) rather than the page headers; no-store set below
   app.post('/token', { config: { api: true } }, async (request, reply) => {
+    requireFormBody(request);
     noStore(reply);
     const body = (request.body ?? {}) as Record<string, unknown>;
     const resources = resourcesOf(body);

@@ -119,3 +119,20 @@ describe('the /device page refuses bad input with an HTML page', () => {
     }
   });
 });
+
+describe('back-channel bodies are form-encoded (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1, RFC 8628 §3.1)', () => {
+  const valid: Record<string, Record<string, string>> = {
+    '/token': { grant_type: 'client_credentials' },
+    '/revoke': { token: 'x' },
+    '/introspect': { token: 'x' },
+    '/device_authorization': { client_id: 'tv' },
+  };
+  it.each(Object.keys(valid))('%s refuses the same parameters as JSON with invalid_request, and takes them as a form', async (url) => {
+    const headers = url === '/device_authorization' ? {} : { authorization: authenticated.authorization };
+    const asJson = await s.app.inject({ method: 'POST', url, headers: { ...headers, 'content-type': 'application/json' }, payload: JSON.stringify(valid[url]) });
+    expect(asJson.statusCode).toBe(400);
+    expect(asJson.json()).toEqual({ error: 'invalid_request', error_description: 'the request body must be application/x-www-form-urlencoded' });
+    const asForm = await s.app.inject({ method: 'POST', url, headers: { ...headers, 'content-type': `${FORM}; charset=UTF-8` }, payload: new URLSearchParams(valid[url]).toString() });
+    expect(asForm.statusCode).toBe(200);
+  });
+});
