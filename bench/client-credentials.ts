@@ -30,6 +30,9 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const LOG_LEVEL = process.env.LOG_LEVEL ?? 'info';
 const CLIENTS_FILE = process.env.CLIENTS_FILE ?? 'config/clients.json';
+// BENCH_BUILD=1: the compiled server (npm run build; node dist/src/main.js, as the Docker image
+// runs it) instead of src/main.ts under tsx (npm start)
+const SERVER_SCRIPT = process.env.BENCH_BUILD === '1' ? 'dist/src/main.js' : 'src/main.ts';
 
 interface Target {
   name: string;
@@ -81,7 +84,8 @@ function benchClient(): ClientConfig & { client_secret: string } {
 }
 
 async function startChild(name: string, script: string, env: Record<string, string>, port: number): Promise<Target> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  // compiled JavaScript runs as is; TypeScript through tsx, as npm start does
+  const child = spawn(process.execPath, script.endsWith('.js') ? [script] : ['--import', 'tsx', script], {
     cwd: root,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     // logs are discarded: the cost of writing them is measured, not of a terminal scrolling
@@ -156,14 +160,14 @@ async function main(): Promise<void> {
   if (process.env.DATABASE_URL) servers.push({ name: 'server (PostgreSQL)', env: { DATABASE_URL: process.env.DATABASE_URL } });
 
   console.log(`client_credentials benchmark: ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`autocannon: ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s per target, ${RUNS} rounds; server LOG_LEVEL=${LOG_LEVEL}; client ${c.client_id} (${CLIENTS_FILE})\n`);
+  console.log(`autocannon: ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s per target, ${RUNS} rounds; server ${SERVER_SCRIPT}, LOG_LEVEL=${LOG_LEVEL}; client ${c.client_id} (${CLIENTS_FILE})\n`);
 
   const results = new Map<string, Measurement[]>();
   const targets: Target[] = [];
   try {
     for (const s of servers) {
       const port = await freePort();
-      targets.push(await startChild(s.name, 'src/main.ts', { ...s.env, CLIENTS_FILE, LOG_LEVEL, ISSUER: `http://localhost:${port}` }, port));
+      targets.push(await startChild(s.name, SERVER_SCRIPT, { ...s.env, CLIENTS_FILE, LOG_LEVEL, ISSUER: `http://localhost:${port}` }, port));
     }
     const ceilingPort = await freePort();
     targets.push(
