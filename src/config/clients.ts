@@ -3,8 +3,8 @@
 //   clients[2].redirect_uris[0]: must be an absolute URL without a fragment
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, formatIssues } from './env.js';
-import { interpolate } from './interpolate.js';
+import { ConfigError } from './env.js';
+import { parseConfigFile } from './interpolate.js';
 
 export const GRANT_TYPES = [
   'authorization_code',
@@ -184,21 +184,12 @@ export const DEMO_SECRET = /^demo-/;
 
 /** Parses registry JSON text. Throws ConfigError with `file: path: message` on any problem. */
 export function parseRegistry(text: string, file: string, opts: RegistryOptions): ClientConfig[] {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-  const interpolated = interpolate(raw, opts.env ?? process.env);
-  if (interpolated.errors.length) throw new ConfigError(`${file}: ${interpolated.errors.join('; ')}`);
-  const parsed = registrySchema.safeParse(interpolated.value);
-  if (!parsed.success) throw new ConfigError(`${file}: ${formatIssues(parsed.error.issues)}`);
+  const parsed = parseConfigFile(text, file, registrySchema, opts.env ?? process.env);
   if (opts.production) {
-    const problems = productionIssues(parsed.data.clients);
+    const problems = productionIssues(parsed.clients);
     if (problems.length) throw new ConfigError(`${file}: ${problems.join('; ')}`);
   }
-  return parsed.data.clients;
+  return parsed.clients;
 }
 
 export function loadRegistry(file: string, opts: RegistryOptions): ClientConfig[] {

@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isArgon2idHash } from '../crypto/password.js';
-import { ConfigError, formatIssues } from './env.js';
-import { interpolate } from './interpolate.js';
+import { ConfigError } from './env.js';
+import { parseConfigFile } from './interpolate.js';
 
 const address = z.looseObject({
   formatted: z.string().optional(),
@@ -61,21 +61,12 @@ const usersFileSchema = z.strictObject({ $schema: z.string().optional(), users: 
 export type UserConfig = z.output<typeof userSchema>;
 
 export function parseUsers(text: string, file: string, opts: { production: boolean; env?: NodeJS.ProcessEnv }): UserConfig[] {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-  const interpolated = interpolate(raw, opts.env ?? process.env);
-  if (interpolated.errors.length) throw new ConfigError(`${file}: ${interpolated.errors.join('; ')}`);
-  const parsed = usersFileSchema.safeParse(interpolated.value);
-  if (!parsed.success) throw new ConfigError(`${file}: ${formatIssues(parsed.error.issues)}`);
+  const parsed = parseConfigFile(text, file, usersFileSchema, opts.env ?? process.env);
   if (opts.production) {
-    const i = parsed.data.users.findIndex((u) => u.password !== undefined);
+    const i = parsed.users.findIndex((u) => u.password !== undefined);
     if (i >= 0) throw new ConfigError(`${file}: users[${i}].password: plaintext passwords are refused in production; use password_hash (npm run cli -- users hash)`);
   }
-  return parsed.data.users;
+  return parsed.users;
 }
 
 export function loadUsers(file: string, opts: { production: boolean; env?: NodeJS.ProcessEnv }): UserConfig[] {
