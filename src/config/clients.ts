@@ -20,7 +20,7 @@ export const SIGNING_ALGS = ['RS256', 'ES256'] as const;
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
-export function isLoopbackHttp(uri: string): boolean {
+function isLoopbackHttp(uri: string): boolean {
   try {
     const u = new URL(uri);
     return u.protocol === 'http:' && LOOPBACK_HOSTS.has(u.hostname);
