@@ -1,11 +1,11 @@
 // The database: a pg Pool on PostgreSQL when DATABASE_URL is set, else embedded PGlite.
 // Both run the same migrations and the same Kysely queries.
+import { readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import * as initial from '../../migrations/0001_initial.js';
-import { rmSync, readdirSync } from 'node:fs';
-import path from 'node:path';
 import { LOCK_FILE, lockDataDir } from './data-dir-lock.js';
 import { copyTemplateDir, isEmptyDataDir, readTemplateDump } from './pglite-template.js';
 import { PGliteDialect } from './pglite-dialect.js';
