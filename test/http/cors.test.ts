@@ -39,3 +39,32 @@ describe('CORS', () => {
     expect(r.headers['access-control-allow-origin']).toBeUndefined();
   });
 });
+
+describe('CORS details', () => {
+  it('exposes a registered origin on the actual request, with Vary: Origin', async () => {
+    const r = await s.app.inject({ method: 'POST', url: '/token', headers: { origin: SPA_ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=authorization_code&client_id=spa&code=x&code_verifier=y&redirect_uri=z' });
+    expect(r.statusCode).toBe(400); // the code is bad; the browser may still read why
+    expect(r.headers['access-control-allow-origin']).toBe(SPA_ORIGIN);
+    expect(String(r.headers['vary'])).toMatch(/Origin/);
+  });
+
+  it('refuses a preflight from an origin that is not a registered client origin', async () => {
+    const r = await s.app.inject({ method: 'OPTIONS', url: '/token', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    expect(r.statusCode).toBe(404);
+    expect(r.headers['access-control-allow-origin']).toBeUndefined();
+    expect(r.headers['access-control-allow-methods']).toBeUndefined();
+  });
+
+  it('answers a preflight for the JWKS from any origin, GET only', async () => {
+    const r = await s.app.inject({ method: 'OPTIONS', url: '/jwks', headers: { origin: 'https://anywhere.example', 'access-control-request-method': 'GET' } });
+    expect(r.statusCode).toBe(204);
+    expect(r.headers['access-control-allow-origin']).toBe('*');
+    expect(r.headers['access-control-allow-methods']).toBe('GET');
+  });
+
+  it('adds nothing to a server-to-server call, which sends no Origin', async () => {
+    const r = await s.app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=client_credentials' });
+    expect(r.headers['access-control-allow-origin']).toBeUndefined();
+    expect(r.headers['vary']).toBeUndefined();
+  });
+});
