@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRegistry, parseRegistry } from '../../src/config/clients.js';
-import { ConfigError } from '../../src/config/env.js';
+import { configRefusal } from './refusal.js';
 
 const SECRET = 'a-secret-of-forty-characters-0123456789';
 
@@ -21,16 +21,7 @@ function parse(clients: unknown[], opts: { production?: boolean; env?: NodeJS.Pr
   return parseRegistry(JSON.stringify({ clients }), 'clients.json', { production: opts.production ?? false, env: opts.env ?? {} });
 }
 
-/** The message of the ConfigError a registry is refused with. */
-function refusal(clients: unknown[], opts: { production?: boolean; env?: NodeJS.ProcessEnv } = {}): string {
-  try {
-    parse(clients, opts);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as Error).message;
-  }
-  throw new Error('the registry was accepted');
-}
+const refusal = (clients: unknown[], opts: { production?: boolean; env?: NodeJS.ProcessEnv } = {}) => configRefusal(() => parse(clients, opts), 'the registry');
 
 describe('client registry refusals', () => {
   it('refuses a client secret under 32 characters', () => {

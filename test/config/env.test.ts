@@ -1,18 +1,11 @@
 // Environment variables: defaults from INTERFACE.md, and one clear line for a bad value.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadEnv } from '../../src/config/env.js';
+import { loadEnv } from '../../src/config/env.js';
+import { configRefusal } from './refusal.js';
 
 const SECRET_KEY = 'k'.repeat(32);
 
-function refusal(env: NodeJS.ProcessEnv): string {
-  try {
-    loadEnv(env);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as Error).message;
-  }
-  throw new Error('the environment was accepted');
-}
+const refusal = (env: NodeJS.ProcessEnv) => configRefusal(() => loadEnv(env), 'the environment');
 
 describe('environment', () => {
   it('has the defaults of INTERFACE.md', () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/bootstrap.js';
-import { ConfigError } from '../../src/config/env.js';
+import { configRefusal } from './refusal.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'load-config-'));
 function file(name: string, content: unknown): string {
@@ -15,15 +15,7 @@ function file(name: string, content: unknown): string {
   return p;
 }
 
-function refusal(env: NodeJS.ProcessEnv): string {
-  try {
-    loadConfig(env);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as Error).message;
-  }
-  throw new Error('the configuration was accepted');
-}
+const refusal = (env: NodeJS.ProcessEnv) => configRefusal(() => loadConfig(env), 'the configuration');
 
 const SECRET = 's'.repeat(40);
 const goodClients = () => file('clients-ok.json', { clients: [{ client_id: 'svc', client_secret: '${SVC_SECRET}', grant_types: ['client_credentials'] }] });

@@ -1,21 +1,13 @@
 // USERS_FILE: plaintext passwords only outside production, hashes must be argon2id.
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/env.js';
 import { loadUsers, parseUsers } from '../../src/config/users.js';
 import { hashPassword } from '../../src/crypto/password.js';
+import { configRefusal } from './refusal.js';
 
 const parse = (users: unknown[], production = false, env: NodeJS.ProcessEnv = {}) =>
   parseUsers(JSON.stringify({ users }), 'users.json', { production, env });
 
-function refusal(users: unknown[], production = false): string {
-  try {
-    parse(users, production);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as Error).message;
-  }
-  throw new Error('the users file was accepted');
-}
+const refusal = (users: unknown[], production = false) => configRefusal(() => parse(users, production), 'the users file');
 
 describe('users file', () => {
   it('refuses a plaintext password in production and accepts it in development', () => {
