@@ -7,6 +7,7 @@ import { loadUsers, type UserConfig } from './config/users.js';
 import { createContext, type AppContext } from './context.js';
 import { hashPassword } from './crypto/password.js';
 import { migrate, openDatabase, type Db, type DbOptions } from './db/index.js';
+import { SubConflictError } from './repositories/users.js';
 
 /** Reads .env when present (Node's own parser); real environment variables win. */
 export function readDotEnv(file = '.env'): void {
@@ -35,8 +36,9 @@ export async function syncUsers(ctx: AppContext, users: UserConfig[]): Promise<v
     try {
       await ctx.repos.users.upsert({ username: u.username, password_hash, claims: u.claims, sub: u.sub });
     } catch (e) {
-      // a sub the database cannot take: one line naming the file, as for every config refusal
-      throw new ConfigError(`${ctx.env.USERS_FILE}: ${(e as Error).message}`);
+      // a sub the file cannot give: one line naming the file, as for every config refusal
+      if (e instanceof SubConflictError) throw new ConfigError(`${ctx.env.USERS_FILE}: ${e.message}`);
+      throw e;
     }
   }
 }

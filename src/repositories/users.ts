@@ -11,6 +11,9 @@ export interface User {
   updated_at: Date;
 }
 
+/** A users file or command names a sub that cannot be: taken by another user, or not the user's own. */
+export class SubConflictError extends Error {}
+
 export class UsersRepository {
   constructor(private readonly db: Db) {}
 
@@ -56,7 +59,7 @@ export class UsersRepository {
     }
     if (!row) {
       const existing = await this.findByUsername(u.username);
-      throw new Error(
+      throw new SubConflictError(
         existing
           ? `user ${u.username} already has sub ${existing.sub}; a sub never changes (OpenID Connect Core §2)`
           : `sub ${u.sub} already belongs to another user than ${u.username}`,

@@ -26,7 +26,7 @@ function resourcesOf(body: unknown): string[] {
 
 export async function tokenRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const endpoint = `${ctx.env.ISSUER}/token`;
-  // a JSON answer: nosniff (and HSTS) rather than the page headers; no-store set below
+  // a JSON API answer: nosniff (and HSTS on https) from the security-headers hook, not the page set
   app.post('/token', { config: { api: true } }, async (request, reply) => {
     requireFormBody(request);
     noStore(reply);

@@ -1,7 +1,7 @@
 // Users: upsert from USERS_FILE keeps a stable sub; passwords are stored as given (a hash).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/index.js';
-import { UsersRepository } from '../../src/repositories/users.js';
+import { SubConflictError, UsersRepository } from '../../src/repositories/users.js';
 import { freshDatabase } from '../support/harness.js';
 
 let db: Db;
@@ -55,6 +55,10 @@ describe('UsersRepository', () => {
       'sub erin-sub already belongs to another user than mallory',
     );
     expect(await users.findByUsername('mallory')).toBeUndefined();
+  });
+
+  it('says a sub conflict with its own error type, which the start reports as a users-file refusal', async () => {
+    await expect(users.upsert({ username: 'erin', password_hash: 'h', claims: {}, sub: 'other' })).rejects.toBeInstanceOf(SubConflictError);
   });
 
   it('refuses to change the sub of an existing user, and changes nothing', async () => {
