@@ -1,8 +1,10 @@
 // The keystore: signing keys live in the database (private parts sealed under SECRET_KEY), so
 // every instance on one PostgreSQL signs with and publishes the same keys. Each instance keeps
-// an in-memory copy, reloaded every RELOAD_MS and whenever a token names a kid it does not know
+// an in-memory copy, refreshed in the background once it is older than RELOAD_MS
+// (src/db/refresh-ahead.ts) and whenever a token names a kid it does not know
 // (throttled), so a rotation on one instance reaches the others without a restart.
 import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK, type JWTPayload, type JWTVerifyOptions, type JWTHeaderParameters } from 'jose';
+import { RefreshAhead } from '../db/refresh-ahead.js';
 import type { KeysRepository } from '../repositories/keys.js';
 import { randomToken } from './random.js';
 import type { SecretBox } from './secret-box.js';
@@ -23,7 +25,7 @@ export class Keystore {
   static readonly RELOAD_MS = 60_000;
   private keys = new Map<string, LoadedKey>();
   private signing = new Map<SigningAlg, LoadedKey>();
-  private loadedAt = 0;
+  private readonly refresher = new RefreshAhead(() => this.load(), Keystore.RELOAD_MS);
   private lastMissReload = 0;
 
   constructor(
@@ -45,7 +47,12 @@ export class Keystore {
     return { kid, public_jwk: publicJwk, private_jwk_encrypted: this.box.seal(JSON.stringify(privateJwk)) };
   }
 
-  async reload(): Promise<void> {
+  /** Reads the published keys from the database now, and waits for it. */
+  reload(): Promise<void> {
+    return this.refresher.reload();
+  }
+
+  private async load(): Promise<void> {
     const rows = await this.repo.published();
     const next = new Map<string, LoadedKey>();
     const signing = new Map<SigningAlg, LoadedKey>();
@@ -68,7 +75,6 @@ export class Keystore {
     }
     this.keys = next;
     this.signing = signing;
-    this.loadedAt = Date.now();
   }
 
   private openPrivate(kid: string, sealed: string): string {
@@ -79,9 +85,6 @@ export class Keystore {
     }
   }
 
-  private async fresh(): Promise<void> {
-    if (Date.now() - this.loadedAt > Keystore.RELOAD_MS) await this.reload();
-  }
 
   /** Adds a new active key for `alg`; the old ones stay published for `publishSeconds` (the longest token lifetime). */
   async rotate(alg: SigningAlg, publishSeconds: number): Promise<string> {
@@ -93,21 +96,25 @@ export class Keystore {
 
   /** The public JWK Set (RFC 7517 §5): every published key, never a private member. */
   async jwks(): Promise<{ keys: JWK[] }> {
-    await this.fresh();
+    const first = this.refresher.due();
+    if (first) await first;
     return { keys: [...this.keys.values()].map((k) => k.publicJwk) };
   }
 
   async sign(payload: JWTPayload, opts: { alg: SigningAlg; typ?: string }): Promise<string> {
-    await this.fresh();
+    const first = this.refresher.due();
+    if (first) await first;
     const key = this.signing.get(opts.alg);
     if (!key) throw new Error(`no active signing key for ${opts.alg}`);
-    const header: JWTHeaderParameters = { alg: opts.alg, kid: key.kid, ...(opts.typ ? { typ: opts.typ } : {}) };
+    const header: JWTHeaderParameters = { alg: opts.alg, kid: key.kid };
+    if (opts.typ) header.typ = opts.typ;
     return new SignJWT(payload).setProtectedHeader(header).sign(key.privateKey);
   }
 
   /** Verifies a JWT signed by one of our published keys. Throws on any failure. */
   async verify(token: string, opts: JWTVerifyOptions) {
-    await this.fresh();
+    const first = this.refresher.due();
+    if (first) await first;
     return jwtVerify(
       token,
       async (header) => {

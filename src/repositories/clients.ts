@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { ClientConfig } from '../config/clients.js';
 import { sha256 } from '../crypto/hash.js';
 import type { Db } from '../db/index.js';
+import { RefreshAhead } from '../db/refresh-ahead.js';
 
 export type ClientMetadata = Omit<ClientConfig, 'client_secret'>;
 export interface Client extends ClientMetadata {
@@ -57,37 +58,44 @@ export class ClientsRepository {
 
 /**
  * In-process view of the enabled clients, so that client authentication on /token costs no
- * database round trip. It is refreshed from the database after every registry sync on this
- * instance and every CLIENT_CACHE_TTL_MS; the registry file is the source of truth and every
- * instance syncs the same file at start, so a stale entry can only be a client that the file
- * also still lists.
+ * database round trip. It is reloaded after every registry sync on this instance and, in the
+ * background, once it is older than TTL_MS (src/db/refresh-ahead.ts). The registry file is the
+ * source of truth and every instance syncs the same file at start, so a stale entry can only be
+ * a client that the file also still lists.
  */
 export class ClientCache {
   private clients = new Map<string, Client>();
   private origins = new Set<string>();
-  private loadedAt = 0;
   static readonly TTL_MS = 30_000;
+  private readonly refresher = new RefreshAhead(() => this.load(), ClientCache.TTL_MS);
 
   constructor(private readonly repo: ClientsRepository) {}
 
-  async reload(): Promise<void> {
+  /** Reads the registry from the database now (after a sync), and waits for it. */
+  reload(): Promise<void> {
+    return this.refresher.reload();
+  }
+
+  private async load(): Promise<void> {
     const all = await this.repo.findAll();
-    this.clients = new Map(all.filter((c) => c.enabled).map((c) => [c.client_id, c]));
+    const clients = new Map(all.filter((c) => c.enabled).map((c) => [c.client_id, c]));
     this.origins = new Set(
-      [...this.clients.values()].flatMap((c) => c.redirect_uris.map((u) => new URL(u)).filter((u) => u.protocol === 'https:' || u.protocol === 'http:').map((u) => u.origin)),
+      [...clients.values()].flatMap((c) => c.redirect_uris.map((u) => new URL(u)).filter((u) => u.protocol === 'https:' || u.protocol === 'http:').map((u) => u.origin)),
     );
-    this.loadedAt = Date.now();
+    this.clients = clients;
   }
 
   /** True when `origin` is the origin of a redirect URI of an enabled client (CORS for browser apps). */
   async isClientOrigin(origin: string): Promise<boolean> {
-    if (Date.now() - this.loadedAt > ClientCache.TTL_MS) await this.reload();
+    const first = this.refresher.due();
+    if (first) await first;
     return this.origins.has(origin);
   }
 
   /** An enabled client, or undefined for unknown and disabled ones. */
   async get(clientId: string): Promise<Client | undefined> {
-    if (Date.now() - this.loadedAt > ClientCache.TTL_MS) await this.reload();
+    const first = this.refresher.due();
+    if (first) await first;
     return this.clients.get(clientId);
   }
 }
