@@ -74,13 +74,18 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     cookieKey: '__Host-csrf'.replace('__Host-', ctx.env.ISSUER.startsWith('https://') ? '__Host-' : ''),
     cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure: ctx.env.ISSUER.startsWith('https://'), signed: true },
   });
-  securityHeaders(app, { https: ctx.env.ISSUER.startsWith('https://') });
+  const notFoundHeaders = securityHeaders(app, { https: ctx.env.ISSUER.startsWith('https://') });
   await app.register(fastifyRateLimit, { global: false });
   await app.register(fastifyView, { engine: { eta: new Eta({ views: viewsDir, cache: true }) }, root: viewsDir });
   await corsSupport(app, ctx);
 
-  app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: 'not_found', error_description: `no route for ${request.method} ${request.url.split('?')[0]}` });
+  // the not-found handler in a plugin of its own, so that the security-headers hook it gets
+  // runs for unknown paths only (routes get theirs when they are added)
+  await app.register(async (notFound) => {
+    notFound.addHook('onRequest', notFoundHeaders);
+    notFound.setNotFoundHandler((request, reply) => {
+      reply.code(404).send({ error: 'not_found', error_description: `no route for ${request.method} ${request.url.split('?')[0]}` });
+    });
   });
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => handleError(error, request, reply));

@@ -4,7 +4,7 @@
 // async, about 0.02 ms of CPU each time), which the token endpoint, the hot path, cannot afford
 // (docs/BENCHMARKS.md). Our directives are static (no nonces), so nothing is lost.
 import type { ServerResponse } from 'node:http';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import helmet from 'helmet';
 
 declare module 'fastify' {
@@ -25,7 +25,8 @@ export function helmetHeaders(options: Parameters<typeof helmet>[0]): Record<str
   return headers;
 }
 
-export function securityHeaders(app: FastifyInstance, opts: { https: boolean }): void {
+/** Registers the headers for every route added after it; returns the hook for the not-found handler. */
+export function securityHeaders(app: FastifyInstance, opts: { https: boolean }): onRequestHookHandler {
   const page = helmetHeaders({
     // form-action is left out on purpose: Chrome applies it to the redirect that follows a form
     // post, and consent redirects to the client's origin. frame-ancestors forbids framing.
@@ -44,8 +45,19 @@ export function securityHeaders(app: FastifyInstance, opts: { https: boolean }):
   });
   const api: Record<string, string> = { 'x-content-type-options': 'nosniff' };
   if (page['strict-transport-security']) api['strict-transport-security'] = page['strict-transport-security'];
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(request.routeOptions.config?.api ? api : page);
-    done();
+  // Which set a route gets is decided once, when the route is added: each route gets its own
+  // onRequest hook. (A global hook would have to read request.routeOptions, which Fastify builds
+  // afresh on every access.) The not-found handler is no route, so it gets the page set here.
+  const hookFor = (headers: Record<string, string>): onRequestHookHandler =>
+    function setSecurityHeaders(_request, reply, done) {
+      reply.headers(headers);
+      done();
+    };
+  const apiHook = hookFor(api);
+  const pageHook = hookFor(page);
+  app.addHook('onRoute', (route) => {
+    const hook = route.config?.api ? apiHook : pageHook;
+    route.onRequest = route.onRequest ? [hook, ...[route.onRequest].flat()] : [hook];
   });
+  return pageHook;
 }

@@ -36,6 +36,22 @@ describe('on an http issuer (development)', () => {
     expect(r.headers['strict-transport-security']).toBeUndefined();
   });
 
+  // the headers are set before the body is read, so a refused body still gets them
+  it.each([
+    ['/no-such-page', 'page'],
+    ['/login', 'page'],
+    ['/token', 'api'],
+  ])('POST %s with a body it cannot read still carries the %s set', async (url, set) => {
+    const r = await s.app.inject({ method: 'POST', url, headers: { 'content-type': 'text/xml' }, payload: '<x/>' });
+    expect(r.statusCode).toBeGreaterThanOrEqual(400);
+    expect(r.statusCode).toBeLessThan(500);
+    if (set === 'page') expectPageHeaders(r.headers);
+    else {
+      expect(r.headers['x-content-type-options']).toBe('nosniff');
+      expect(r.headers['content-security-policy']).toBeUndefined();
+    }
+  });
+
   it('/token carries nosniff and no-store, not the page set', async () => {
     const r = await tokenRequest(s);
     expect(r.statusCode).toBe(200);
