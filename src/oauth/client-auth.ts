@@ -32,12 +32,15 @@ function parseBasic(header: string): { id: string; secret: string } | undefined 
   const i = decoded.indexOf(':');
   if (i < 0) return undefined;
   try {
-    // RFC 6749 §2.3.1: id and secret are form-urlencoded before base64
-    const dec = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
-    return { id: dec(decoded.slice(0, i)), secret: dec(decoded.slice(i + 1)) };
+    return { id: formDecode(decoded.slice(0, i)), secret: formDecode(decoded.slice(i + 1)) };
   } catch {
     return undefined;
   }
+}
+
+/** RFC 6749 §2.3.1: id and secret are form-urlencoded before base64; most need no decoding. */
+function formDecode(s: string): string {
+  return s.includes('%') || s.includes('+') ? decodeURIComponent(s.replace(/\+/g, ' ')) : s;
 }
 
 const remoteJwks = new Map<string, JWTVerifyGetKey>();
@@ -76,7 +79,7 @@ export async function authenticateClient(
   const usesPost = params.client_secret !== undefined;
   const usesJwt = params.client_assertion !== undefined || params.client_assertion_type !== undefined;
   // RFC 6749 §2.3: a client must not use more than one authentication method in a request
-  if ([triedBasic, usesPost, usesJwt].filter(Boolean).length > 1) throw new OAuthError('invalid_request', 'use exactly one client authentication method');
+  if (Number(triedBasic) + Number(usesPost) + Number(usesJwt) > 1) throw new OAuthError('invalid_request', 'use exactly one client authentication method');
 
   let clientId: string | undefined;
   let method: Client['token_endpoint_auth_method'];

@@ -42,11 +42,11 @@ export async function mintAccessToken(ctx: AppContext, t: AccessTokenInput): Pro
     iat: now,
     exp: now + ttl,
     jti,
-    ...(t.scope ? { scope: t.scope } : {}),
-    ...(t.auth_time !== undefined ? { auth_time: t.auth_time } : {}),
-    // which grant this token came from, so ending the grant ends the token (INTERFACE.md guarantees)
-    ...(t.grant_id ? { grant_id: t.grant_id } : {}),
   };
+  if (t.scope) payload.scope = t.scope;
+  if (t.auth_time !== undefined) payload.auth_time = t.auth_time;
+  // which grant this token came from, so ending the grant ends the token (INTERFACE.md guarantees)
+  if (t.grant_id) payload.grant_id = t.grant_id;
   const access_token = await ctx.keystore.sign(payload, { alg: 'RS256', typ: ACCESS_TOKEN_TYP });
   return { access_token, jti, expires_in: ttl };
 }

@@ -8,8 +8,12 @@ import { singleParams } from '../oauth/params.js';
 import { noStore, requireFormBody } from './http.js';
 
 /** RFC 8707 §2: `resource` may repeat; `audience` is accepted as its synonym. */
+const RESOURCE_PARAMS: ReadonlySet<string> = new Set(['resource', 'audience']);
+
 function resourcesOf(body: unknown): string[] {
   const b = (body ?? {}) as Record<string, unknown>;
+  // most token requests name no resource: no arrays built for them (the hot path)
+  if (b.resource === undefined && b.audience === undefined) return [];
   const all = [b.resource, b.audience].flat().filter((v): v is string => typeof v === 'string' && v !== '');
   for (const r of all) {
     let u: URL | undefined;
@@ -30,10 +34,8 @@ export async function tokenRoutes(app: FastifyInstance, ctx: AppContext): Promis
   app.post('/token', { config: { api: true } }, async (request, reply) => {
     requireFormBody(request);
     noStore(reply);
-    const body = (request.body ?? {}) as Record<string, unknown>;
-    const resources = resourcesOf(body);
-    const { resource: _r, audience: _a, ...rest } = body;
-    const params = singleParams(rest);
+    const resources = resourcesOf(request.body);
+    const params = singleParams(request.body, RESOURCE_PARAMS);
     const { client } = await authenticateClient(ctx, request.headers.authorization, params, endpoint);
     const grantType = params.grant_type;
     if (!grantType) throw new OAuthError('invalid_request', 'grant_type is missing');
