@@ -58,6 +58,9 @@ describe('client_credentials (smoke of the harness)', () => {
 
 describe('client_credentials: what the grant itself refuses or withholds (RFC 6749 §4.4)', () => {
   const WORKER_SECRET = 'worker-secret-0123456789-0123456789-0123';
+  // characters that RFC 6749 §2.3.1 form-encoding changes: ':' '%' '+' and a space
+  const ODD_ID = 'job:runner%+';
+  const ODD_SECRET = 'odd secret:with%25+plus-0123456789-0123456789';
   let t: TestServer;
   beforeAll(async () => {
     // A public client registered for client_credentials: the registry refuses to load one
@@ -65,7 +68,8 @@ describe('client_credentials: what the grant itself refuses or withholds (RFC 67
     // written by an older version could be. The grant must still refuse it.
     const publicCc: ClientConfig = { ...clientSchema.parse({ client_id: 'kiosk', grant_types: ['refresh_token', 'authorization_code'], redirect_uris: ['https://kiosk.example.com/cb'], token_endpoint_auth_method: 'none', scope: 'a' }), grant_types: ['client_credentials'] };
     const worker = clientSchema.parse({ client_id: 'worker', client_secret: WORKER_SECRET, grant_types: ['client_credentials', 'refresh_token'], scope: 'jobs:run' });
-    t = await startTestServer({ clients: [...defaultClients(), publicCc, worker] });
+    const odd = clientSchema.parse({ client_id: ODD_ID, client_secret: ODD_SECRET, grant_types: ['client_credentials'], scope: 'jobs:run' });
+    t = await startTestServer({ clients: [...defaultClients(), publicCc, worker, odd] });
   });
   afterAll(async () => t?.close());
 
@@ -76,6 +80,17 @@ describe('client_credentials: what the grant itself refuses or withholds (RFC 67
     const r = await tokenAt({ grant_type: 'client_credentials', client_id: 'kiosk' });
     expect(r.statusCode).toBe(400);
     expect(r.json()).toEqual({ error: 'unauthorized_client', error_description: 'client_credentials needs a confidential client' });
+  });
+
+  it('reads Basic credentials as RFC 6749 §2.3.1 has them: id and secret form-urlencoded before base64', async () => {
+    const form = (v: string) => new URLSearchParams({ v }).toString().slice(2); // '+' for a space, %XX for the rest
+    const encoded = `Basic ${Buffer.from(`${form(ODD_ID)}:${form(ODD_SECRET)}`).toString('base64')}`;
+    expect(encoded).not.toBe(`Basic ${Buffer.from(`${ODD_ID}:${ODD_SECRET}`).toString('base64')}`);
+    const r = await tokenAt({ grant_type: 'client_credentials' }, encoded);
+    expect(r.statusCode).toBe(200);
+    expect(claimsOf(r.json().access_token).client_id).toBe(ODD_ID);
+    // plain values with nothing to decode pass as they are
+    expect((await tokenAt({ grant_type: 'client_credentials' }, basic('worker', WORKER_SECRET))).statusCode).toBe(200);
   });
 
   it('issues no refresh token (§4.4.3), even to a client that registered refresh_token', async () => {
