@@ -11,7 +11,7 @@ import fastifyView from '@fastify/view';
 import { Eta } from 'eta';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AppContext } from './context.js';
-import { loggerOptions, RequestLog } from './logger.js';
+import { loggerOptions, RequestLog, requestLoggerFactory } from './logger.js';
 import { sendAuthorizationResponse } from './oauth/authorize/response-modes.js';
 import { AuthorizationRedirectError, OAuthError, PageError, safeDescription } from './oauth/errors.js';
 import { authorizeRoutes } from './routes/authorize.js';
@@ -57,6 +57,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   const app = Fastify({
     logger: opts.logger === false ? false : loggerOptions(ctx.env),
     logController: new RequestLog(),
+    childLoggerFactory: requestLoggerFactory,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();

@@ -1,6 +1,7 @@
 // pino options: JSON logs with request ids and never a secret (authorization headers, cookies,
 // passwords, tokens, codes). Query strings are logged with sensitive values replaced.
-import { LogController, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import type { Bindings, ChildLoggerOptions, LogFn } from 'pino';
 import type { Env } from './config/env.js';
 
 const SENSITIVE_PARAMS = [
@@ -42,14 +43,74 @@ export function loggerOptions(env: Pick<Env, 'LOG_LEVEL'>): FastifyServerOptions
  * One log line per request instead of Fastify's two ("incoming request" and "request completed"):
  * the completed line carries the request (method, redacted url, ip), the status and the time.
  * Request logging costs CPU on every call of the hot path (client_credentials at /token), and
- * the incoming line adds nothing the completed one lacks; see docs/BENCHMARKS.md.
+ * the incoming line adds nothing the completed one lacks; see docs/BENCHMARKS.md. The line is
+ * written through the server's logger with the request id as a field: the same line the
+ * request's child logger would write, without making that child (see RequestLogger).
  */
 export class RequestLog extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (this.isLogDisabled(request)) return;
-    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
-    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    const log = request.server.log;
+    const line = { [this.requestIdLogLabel]: request.id, req: request, res: reply, responseTime: reply.elapsedTime };
+    if (error) log.error({ ...line, err: error }, 'request errored');
+    else log.info(line, 'request completed');
   }
 }
+
+type LogArgs = Parameters<LogFn>;
+
+/**
+ * request.log, made when a request first logs a line of its own. Fastify asks for a pino child
+ * logger bound to the request id on every request, and making one costs about a microsecond;
+ * most requests (every token request that succeeds) never log anything but the completed line,
+ * which RequestLog writes without it. Used as Fastify's childLoggerFactory.
+ */
+export class RequestLogger implements FastifyBaseLogger {
+  private made: FastifyBaseLogger | undefined;
+
+  constructor(
+    private readonly parent: FastifyBaseLogger,
+    private readonly bindings: Bindings,
+    private readonly options: ChildLoggerOptions,
+  ) {}
+
+  private get log(): FastifyBaseLogger {
+    return (this.made ??= this.parent.child(this.bindings, this.options));
+  }
+
+  get level(): string {
+    return this.log.level;
+  }
+  set level(level: string) {
+    this.log.level = level;
+  }
+  fatal(...args: LogArgs): void {
+    this.log.fatal(...args);
+  }
+  error(...args: LogArgs): void {
+    this.log.error(...args);
+  }
+  warn(...args: LogArgs): void {
+    this.log.warn(...args);
+  }
+  info(...args: LogArgs): void {
+    this.log.info(...args);
+  }
+  debug(...args: LogArgs): void {
+    this.log.debug(...args);
+  }
+  trace(...args: LogArgs): void {
+    this.log.trace(...args);
+  }
+  silent(...args: LogArgs): void {
+    this.log.silent(...args);
+  }
+  child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
+    return this.log.child(bindings, options);
+  }
+}
+
+export const requestLoggerFactory = (logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger =>
+  new RequestLogger(logger, bindings, options);

@@ -1,7 +1,8 @@
 // Scope handling (RFC 6749 §3.3): space-delimited, order does not matter.
 
 export function parseScope(scope: string | undefined | null): string[] {
-  return [...new Set((scope ?? '').split(' ').filter(Boolean))];
+  if (!scope) return [];
+  return [...new Set(scope.split(' ').filter(Boolean))];
 }
 
 export function formatScope(scopes: Iterable<string>): string {

@@ -1,11 +1,11 @@
 // What every endpoint shares: health checks, 404 JSON, no stack trace in a 500, redacted logs.
 import { Writable } from 'node:stream';
 import Fastify from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadEnv } from '../../src/config/env.js';
 import { createContext } from '../../src/context.js';
-import { loggerOptions, redactUrl, RequestLog } from '../../src/logger.js';
+import { loggerOptions, redactUrl, RequestLog, requestLoggerFactory } from '../../src/logger.js';
 import { freshDatabase, startTestServer, type TestServer } from '../support/harness.js';
 
 let s: TestServer;
@@ -94,7 +94,7 @@ describe('logs', () => {
         done();
       },
     });
-    const app = Fastify({ logger: { ...(loggerOptions({ LOG_LEVEL: 'info' }) as object), stream }, logController: new RequestLog(), genReqId: () => 'req-1' });
+    const app = Fastify({ logger: { ...(loggerOptions({ LOG_LEVEL: 'info' }) as object), stream }, logController: new RequestLog(), childLoggerFactory: requestLoggerFactory, genReqId: () => 'req-1' });
     app.post('/x', async (request, reply) => {
       // a route that logs the whole request and answer: still only the allowed fields
       request.log.info({ req: request, res: reply }, 'handler saw the request');
@@ -120,5 +120,37 @@ describe('logs', () => {
       expect.objectContaining({ msg: 'request completed', req: { method: 'POST', url: '/x?code=%5Bredacted%5D&client_id=web', ip: '127.0.0.1' }, res: { statusCode: 200 } }),
     ]);
     expect(logged.at(-1).responseTime).toEqual(expect.any(Number));
+    // the route's own line carries the request id too
+    expect(logged.find((l) => l.msg === 'handler saw the request')).toMatchObject({ reqId: 'req-1', req: { method: 'POST' } });
+  });
+
+  it('makes a request its child logger only when the request logs a line of its own', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+        done();
+      },
+    });
+    let id = 0;
+    const app = Fastify({ logger: { ...(loggerOptions({ LOG_LEVEL: 'info' }) as object), stream }, logController: new RequestLog(), childLoggerFactory: requestLoggerFactory, genReqId: () => `req-${++id}` });
+    app.get('/quiet', async () => 'ok');
+    app.get('/chatty', async (request) => {
+      request.log.warn({ detail: 1 }, 'something to say');
+      return 'ok';
+    });
+    await app.ready();
+    const child = vi.spyOn(app.log, 'child');
+    await app.inject('/quiet');
+    expect(child).not.toHaveBeenCalled();
+    await app.inject('/chatty');
+    expect(child).toHaveBeenCalledTimes(1);
+    await app.close();
+    expect(lines.map((l) => [l.reqId, l.msg])).toEqual([
+      ['req-1', 'request completed'],
+      ['req-2', 'something to say'],
+      ['req-2', 'request completed'],
+    ]);
+    expect(lines[1]).toMatchObject({ level: 40, detail: 1 });
   });
 });
