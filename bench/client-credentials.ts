@@ -7,11 +7,12 @@
 //            memory, and also on PostgreSQL when DATABASE_URL is set
 //   ceiling  bench/ceiling.ts: a bare Fastify route that checks the same SHA-256 secret and signs
 //            an equal RS256 JWT (same header and claims), nothing else
-// Each round warms a target up, then loads it for BENCH_DURATION seconds; rounds alternate the
-// order of the targets and the medians of BENCH_RUNS rounds are reported.
+// Each target is warmed up once (BENCH_WARMUP seconds); then each round loads every target for
+// BENCH_DURATION seconds, back to back, alternating their order. The medians of BENCH_RUNS rounds
+// are reported, and the verdict is the median of the per-round ratios (see the end of main).
 //
-// Settings (environment): BENCH_DURATION (10 s), BENCH_WARMUP (3 s), BENCH_CONNECTIONS (32),
-// BENCH_RUNS (3), LOG_LEVEL (info), DATABASE_URL (adds a PostgreSQL run; note that, like
+// Settings (environment): BENCH_DURATION (5 s), BENCH_WARMUP (3 s), BENCH_CONNECTIONS (32),
+// BENCH_RUNS (15), LOG_LEVEL (info), DATABASE_URL (adds a PostgreSQL run; note that, like
 // `npm start`, the server migrates that database and syncs the demo registry into it).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -24,10 +25,10 @@ import autocannon from 'autocannon';
 import { loadRegistry, type ClientConfig } from '../src/config/clients.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const LOG_LEVEL = process.env.LOG_LEVEL ?? 'info';
 const CLIENTS_FILE = process.env.CLIENTS_FILE ?? 'config/clients.json';
 // BENCH_BUILD=1: the compiled server (npm run build; node dist/src/main.js, as the Docker image
@@ -187,7 +188,9 @@ async function main(): Promise<void> {
       // alternate the order so neither target always runs on a warmer (or hotter) machine
       const order = round % 2 === 0 ? targets : [...targets].reverse();
       for (const t of order) {
-        await load(t, c, WARMUP);
+        // warm each target up once: after the first round both are warm, and every second
+        // spent measuring instead adds a pair to the median below
+        if (round === 0) await load(t, c, WARMUP);
         const m = await load(t, c, DURATION);
         results.set(t.name, [...(results.get(t.name) ?? []), m]);
         console.log(`round ${round + 1}  ${t.name.padEnd(30)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  CPU/request ${cpuText(m)}`);
@@ -208,12 +211,24 @@ async function main(): Promise<void> {
   // Each round measures every target back to back, so the ratio within a round compares them
   // under the same conditions; on a shared machine its median is steadier than a ratio of medians.
   const ceilingRounds = results.get(targets[targets.length - 1]!.name)!;
+  const pairedMedians: number[] = [];
   for (const t of targets.slice(0, -1)) {
     const ratios = results.get(t.name)!.map((m, i) => m.rps / ceilingRounds[i]!.rps);
-    console.log(`${t.name}: of ceiling per round ${ratios.map((r) => `${(r * 100).toFixed(1)} %`).join(', ')}; median ${(median(ratios) * 100).toFixed(1)} %`);
+    const sorted = [...ratios].sort((a, b) => a - b);
+    const pct = (r: number) => `${(r * 100).toFixed(1)} %`;
+    pairedMedians.push(median(ratios));
+    console.log(`${t.name}: of ceiling per round ${ratios.map(pct).join(', ')}`);
+    console.log(`${t.name}: median of rounds ${pct(median(ratios))}, middle half ${pct(sorted[Math.floor((sorted.length - 1) / 4)]!)} - ${pct(sorted[Math.ceil(((sorted.length - 1) * 3) / 4)]!)}`);
   }
-  const worst = Math.min(...targets.slice(0, -1).map((t) => summarize(results.get(t.name)!).rps / ceiling.rps));
-  console.log(`\ntarget: server >= 80 % of the ceiling: ${worst >= 0.8 ? 'met' : 'NOT met'} (${(worst * 100).toFixed(1)} %, ratio of medians)`);
+  // The verdict uses the median of the per-round ratios: each round measures the two targets back
+  // to back, so a machine that speeds up or slows down between rounds (a shared VM does, by 20 %
+  // and more) moves both; the ratio of the overall medians compares targets measured at
+  // different times. Both are printed.
+  const worst = Math.min(...pairedMedians);
+  const worstOfMedians = Math.min(...targets.slice(0, -1).map((t) => summarize(results.get(t.name)!).rps / ceiling.rps));
+  console.log(
+    `\ntarget: server >= 80 % of the ceiling: ${worst >= 0.8 ? 'met' : 'NOT met'} (${(worst * 100).toFixed(1)} %, median of the per-round ratios; ratio of the medians ${(worstOfMedians * 100).toFixed(1)} %)`,
+  );
 }
 
 main().catch((e: unknown) => {
