@@ -11,7 +11,7 @@ import fastifyView from '@fastify/view';
 import { Eta } from 'eta';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AppContext } from './context.js';
-import { loggerOptions, RequestLog, requestLoggerFactory } from './logger.js';
+import { logDestination, loggerOptions, RequestLog, requestLoggerFactory } from './logger.js';
 import { sendAuthorizationResponse } from './oauth/authorize/response-modes.js';
 import { AuthorizationRedirectError, OAuthError, PageError, safeDescription } from './oauth/errors.js';
 import { authorizeRoutes } from './routes/authorize.js';
@@ -55,7 +55,7 @@ export interface BuildOptions {
 
 export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger === false ? false : loggerOptions(ctx.env),
+    logger: opts.logger === false ? false : { ...loggerOptions(ctx.env), stream: logDestination() },
     logController: new RequestLog(),
     childLoggerFactory: requestLoggerFactory,
     genReqId: (req) => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { buildApp } from './app.js';
 import { loadConfig, readDotEnv, start } from './bootstrap.js';
 import { ConfigError } from './config/env.js';
+import { flushLogs } from './logger.js';
 
 async function main(): Promise<void> {
   readDotEnv();
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
     },
     'ready',
   );
+  flushLogs(); // whoever started the server is waiting for this line
 
   // Housekeeping: drop expired codes, tokens, sessions and revocations once an hour.
   const purge = setInterval(() => {

@@ -139,6 +139,12 @@ describe('a good start', () => {
       body: new URLSearchParams({ grant_type: 'password', client_id: 'legacy-app', client_secret: 'BODY-SECRET-5', username: 'alice', password: 'PASSWORD-SECRET-6' }),
     });
 
+    // lines are written in blocks, but reach stdout within a moment while the server runs
+    // (src/logger.ts: at least every 250 ms), not only at exit
+    const shownAt = Date.now();
+    while (!server.run.stdout.includes('req-abc-123') && Date.now() - shownAt < 3000) await new Promise((r) => setTimeout(r, 50));
+    expect(server.run.stdout).toContain('req-abc-123');
+
     server.child.kill('SIGTERM');
     const r = await server.exited;
     expect(r.code).toBe(0);
