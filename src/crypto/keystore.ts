@@ -85,7 +85,6 @@ export class Keystore {
     }
   }
 
-
   /** Adds a new active key for `alg`; the old ones stay published for `publishSeconds` (the longest token lifetime). */
   async rotate(alg: SigningAlg, publishSeconds: number): Promise<string> {
     const k = await this.generate(alg);
