@@ -13,6 +13,18 @@ function gatedLoader() {
 }
 const tick = () => new Promise((r) => setImmediate(r));
 
+/** A copy loaded once (max age 1 s) and then, by the clock, old: the next read refreshes it. */
+async function loadedThenOld() {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  const { load, gates } = gatedLoader();
+  const r = new RefreshAhead(load, 1000);
+  const first = r.due();
+  gates[0]!.resolve();
+  await first;
+  vi.setSystemTime(Date.now() + 1001);
+  return { r, load, gates };
+}
+
 afterEach(() => {
   vi.useRealTimers();
 });
@@ -32,13 +44,7 @@ describe('RefreshAhead', () => {
   });
 
   it('serves the old copy while one background load runs, however many reads come in', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    const { load, gates } = gatedLoader();
-    const r = new RefreshAhead(load, 1000);
-    const first = r.due();
-    gates[0]!.resolve();
-    await first;
-    vi.setSystemTime(Date.now() + 1001);
+    const { r, load, gates } = await loadedThenOld();
     for (let i = 0; i < 20; i++) expect(r.due()).toBeUndefined();
     expect(load).toHaveBeenCalledTimes(2);
     gates[1]!.resolve();
@@ -48,13 +54,7 @@ describe('RefreshAhead', () => {
   });
 
   it('reload() after a write waits out a load that may have read before it, then loads again', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    const { load, gates } = gatedLoader();
-    const r = new RefreshAhead(load, 1000);
-    const first = r.due();
-    gates[0]!.resolve();
-    await first;
-    vi.setSystemTime(Date.now() + 1001);
+    const { r, load, gates } = await loadedThenOld();
     r.due(); // a background load starts (and reads the old rows)
     let reloaded = false;
     const reload = r.reload().then(() => (reloaded = true));
@@ -68,13 +68,7 @@ describe('RefreshAhead', () => {
   });
 
   it('keeps the old copy when a background load fails, and tries again a second later, not on every read', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    const { load, gates } = gatedLoader();
-    const r = new RefreshAhead(load, 1000);
-    const first = r.due();
-    gates[0]!.resolve();
-    await first;
-    vi.setSystemTime(Date.now() + 1001);
+    const { r, load, gates } = await loadedThenOld();
     expect(r.due()).toBeUndefined();
     gates[1]!.reject(new Error('database away')); // no unhandled rejection: vitest would fail the run
     await tick();
