@@ -26,7 +26,7 @@ export function redactUrl(url: string): string {
  * (at most 4 KiB or 250 ms; the asynchronous default also holds lines back while a write is in
  * flight). A normal exit, an uncaught exception and a shutdown write everything.
  */
-let stdout: (DestinationStream & { flush(): void; flushSync(): void }) | undefined;
+let stdout: ReturnType<typeof pino.destination> | undefined;
 export function logDestination(): DestinationStream {
   if (!stdout) {
     const destination = pino.destination({ dest: 1, sync: true, minLength: 4096, periodicFlush: 250 });

@@ -10,6 +10,7 @@ import { noStore, requireFormBody } from './http.js';
 /** RFC 8707 §2: `resource` may repeat; `audience` is accepted as its synonym. */
 const RESOURCE_PARAMS: ReadonlySet<string> = new Set(['resource', 'audience']);
 
+/** The requested resources (RESOURCE_PARAMS), each an absolute URI without a fragment or a logical name, once each. */
 function resourcesOf(body: unknown): string[] {
   const b = (body ?? {}) as Record<string, unknown>;
   // most token requests name no resource: no arrays built for them (the hot path)
