@@ -12,6 +12,7 @@ import { Eta } from 'eta';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AppContext } from './context.js';
 import { logDestination, loggerOptions, RequestLog, requestLoggerFactory } from './logger.js';
+import { metricsSupport } from './metrics/index.js';
 import { sendAuthorizationResponse } from './oauth/authorize/response-modes.js';
 import { AuthorizationRedirectError, OAuthError, PageError, safeDescription } from './oauth/errors.js';
 import { authorizeRoutes } from './routes/authorize.js';
@@ -76,6 +77,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure: ctx.env.ISSUER.startsWith('https://'), signed: true },
   });
   const notFoundHeaders = securityHeaders(app, { https: ctx.env.ISSUER.startsWith('https://') });
+  await metricsSupport(app, ctx);
   await app.register(fastifyRateLimit, { global: false });
   await app.register(fastifyView, { engine: { eta: new Eta({ views: viewsDir, cache: true }) }, root: viewsDir });
   await corsSupport(app, ctx);

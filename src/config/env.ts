@@ -4,6 +4,7 @@ import { z } from 'zod';
 const SECONDS = 'must be a whole number of seconds from 1 to 31536000';
 const seconds = (fallback: number) => z.coerce.number({ error: SECONDS }).int(SECONDS).positive(SECONDS).max(31_536_000, SECONDS).default(fallback);
 const PORT = 'must be a port number from 0 to 65535';
+const METRICS_PORT = 'must be a port number from 1 to 65535';
 const emptyAsUnset = (v: unknown) => (v === '' ? undefined : v);
 
 export const envSchema = z
@@ -40,7 +41,13 @@ export const envSchema = z
     AUTHORIZATION_CODE_TTL: z.preprocess(emptyAsUnset, seconds(60)),
     DEVICE_CODE_TTL: z.preprocess(emptyAsUnset, seconds(600)),
     LOGIN_SESSION_TTL: z.preprocess(emptyAsUnset, seconds(86_400)),
+    // /metrics (src/metrics): on a listener of its own, and/or on the public one behind a bearer token; neither: off
+    METRICS_PORT: z.preprocess(emptyAsUnset, z.coerce.number({ error: METRICS_PORT }).int(METRICS_PORT).min(1, METRICS_PORT).max(65535, METRICS_PORT).optional()),
+    METRICS_HOST: z.preprocess(emptyAsUnset, z.string().default('127.0.0.1')),
+    // RFC 6750 §2.1: the b64token syntax, so that it can be sent as `Authorization: Bearer <token>`
+    METRICS_TOKEN: z.preprocess(emptyAsUnset, z.string().regex(/^[A-Za-z0-9\-._~+/]+=*$/, 'must be letters, digits and -._~+/ (RFC 6750 §2.1 b64token)').optional()),
   })
+  .refine((env) => env.METRICS_PORT === undefined || env.METRICS_PORT !== env.PORT, { path: ['METRICS_PORT'], message: 'must differ from PORT' })
   .transform((env) => {
     const production = env.NODE_ENV === 'production';
     return {
@@ -77,6 +84,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     // INTERFACE.md: production refuses unsafe settings with a clear message.
     if (!env.ISSUER.startsWith('https://')) throw new ConfigError('environment: ISSUER must be https:// in production');
     if (!env.SECRET_KEY) throw new ConfigError('environment: SECRET_KEY is required in production (32+ random characters)');
+    if (env.METRICS_TOKEN && env.METRICS_TOKEN.length < 32) throw new ConfigError('environment: METRICS_TOKEN must be at least 32 characters in production');
   }
   return env;
 }

@@ -7,6 +7,7 @@ import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvid
 import pg from 'pg';
 import * as initial from '../../migrations/0001_initial.js';
 import { LOCK_FILE, lockDataDir } from './data-dir-lock.js';
+import { monitoredDb } from './monitor.js';
 import { copyTemplateDir, isEmptyDataDir, readTemplateDump } from './pglite-template.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
@@ -37,7 +38,7 @@ export async function openDatabase(opts: DbOptions): Promise<Db> {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
     // an idle client losing its connection must not crash the process
     pool.on('error', () => {});
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return monitoredDb(new PostgresDialect({ pool }), pool);
   }
   const dataDir = opts.dataDir ?? './data';
   const inMemory = dataDir === 'memory://';
@@ -80,7 +81,7 @@ export async function openDatabase(opts: DbOptions): Promise<Db> {
     release?.();
     throw e;
   }
-  return new Kysely<Database>({ dialect: new PGliteDialect(pglite, release) });
+  return monitoredDb(new PGliteDialect(pglite, release));
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migrator works on any schema
