@@ -2,7 +2,6 @@
 // rotation every KEY_ROTATION_DAYS days. A new key is published at once and signs after
 // KEY_PUBLICATION_DELAY_SECONDS (src/crypto/keystore.ts); the key it replaces stays published
 // while tokens it signed may still be valid.
-import type { FastifyBaseLogger } from 'fastify';
 import type { Env } from '../config/env.js';
 import type { AppContext } from '../context.js';
 import type { Client } from '../repositories/clients.js';
@@ -39,6 +38,12 @@ export async function rotateDueKeys(ctx: AppContext, days: number): Promise<{ al
   return rotated;
 }
 
+/** The part of a pino logger (app.log) the job writes to. */
+export interface RotationLog {
+  info: (obj: object, msg: string) => void;
+  warn: (obj: object, msg: string) => void;
+}
+
 export interface ScheduledRotation {
   /** the check made at start */
   firstCheck: Promise<void>;
@@ -50,7 +55,7 @@ export interface ScheduledRotation {
  * rotates it. Several instances on one PostgreSQL may check at once: the check and the rotation
  * hold the algorithm's advisory lock (KeysRepository.rotateIfOlderThan), so one of them rotates.
  */
-export function scheduleKeyRotation(ctx: AppContext, log: Pick<FastifyBaseLogger, 'info' | 'warn'>): ScheduledRotation | undefined {
+export function scheduleKeyRotation(ctx: AppContext, log: RotationLog): ScheduledRotation | undefined {
   const days = ctx.env.KEY_ROTATION_DAYS;
   if (days === undefined) return undefined;
   const check = async () => {
