@@ -13,6 +13,7 @@ import { createContext } from '../../src/context.js';
 import { scheduleKeyRotation } from '../../src/crypto/key-rotation.js';
 import { SecretBox } from '../../src/crypto/secret-box.js';
 import { openDatabase, type Db } from '../../src/db/index.js';
+import { LOGIN_MARKER, loginMarker, loginRequestedAt } from '../../src/oauth/authorize/interaction.js';
 import { authorizeUrl, codeRequest, decide, get, redirectParams, signedIn } from '../authorize/support.js';
 import { basic, freshDatabase, SECRETS, startTestServer, TEST_DATABASE_URL, type TestServer } from '../support/harness.js';
 
@@ -169,6 +170,8 @@ describe('automatic rotation (KEY_ROTATION_DAYS)', () => {
         expect(delay).toBeGreaterThan(env.KEY_PUBLICATION_DELAY_SECONDS - 120);
         expect(delay).toBeLessThanOrEqual(env.KEY_PUBLICATION_DELAY_SECONDS);
         expect(new Date(old!.retired_at!).getTime()).toBe(new Date(next!.activates_at).getTime());
+        // and stays published after that for the longest token lifetime plus one keystore reload
+        expect((new Date(old!.publish_until!).getTime() - new Date(old!.retired_at!).getTime()) / 1000).toBe(env.ACCESS_TOKEN_TTL + 60);
       }
       expect(lines.filter((l) => l.level === 'warn')).toEqual([]);
       expect(lines.map((l) => l.obj)).toEqual(expect.arrayContaining([expect.objectContaining({ alg: 'RS256' }), expect.objectContaining({ alg: 'ES256' })]));
@@ -232,6 +235,13 @@ describe('SECRET_KEY rotation (SECRET_KEY_PREVIOUS)', () => {
       expect(again.headers.location).toMatch(/^\/login\?/);
       const stillRotating = await get(b, jar, authorizeUrl(codeRequest()));
       expect(redirectParams(stillRotating).params.get('code')).toBeTruthy();
+
+      // during a rolling restart an instance still on the old key may add a key, sealed under
+      // the old key: the instances with SECRET_KEY_PREVIOUS open it too
+      const addedByOld = await before.ctx.keystore.rotate('ES256', { delaySeconds: 0, publishSeconds: 60 });
+      expect(kids(await b.ctx.keystore.jwks())).toContain(addedByOld);
+      const signed = await b.ctx.keystore.sign({ iss: b.issuer }, { alg: 'ES256' });
+      expect(kidOf(signed)).toBe(addedByOld);
     } finally {
       for (const s of servers) await s.close();
       await second.close();
@@ -253,6 +263,13 @@ describe('SECRET_KEY rotation (SECRET_KEY_PREVIOUS)', () => {
     } finally {
       await fresh.drop();
     }
+  });
+
+  it("accepts the login page's marker made under the previous key", () => {
+    const params = codeRequest({ prompt: 'login' });
+    const marked = { ...params, [LOGIN_MARKER]: loginMarker(OLD, params, Date.now() - 1000) };
+    expect(loginRequestedAt([NEW, OLD], marked)).toBeTypeOf('number');
+    expect(loginRequestedAt([NEW], marked)).toBeUndefined();
   });
 
   it('refuses SECRET_KEY_PREVIOUS without a SECRET_KEY or equal to it', () => {
