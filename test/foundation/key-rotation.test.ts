@@ -132,6 +132,20 @@ describe('KEY_PUBLICATION_DELAY_SECONDS and KEY_ROTATION_DAYS at start', () => {
     expect(loadEnv({ KEY_ROTATION_DAYS: '90' }).KEY_ROTATION_DAYS).toBe(90);
     expect(() => loadEnv({ KEY_ROTATION_DAYS: '1.5' })).toThrow('environment: KEY_ROTATION_DAYS: must be a whole number of days from 1 to 3650');
     expect(() => loadEnv({ KEY_ROTATION_DAYS: '0' })).toThrow('environment: KEY_ROTATION_DAYS: must be a whole number of days from 1 to 3650');
+    expect(() => loadEnv({ KEY_ROTATION_DAYS: '1', KEY_PUBLICATION_DELAY_SECONDS: '86400' })).toThrow('environment: KEY_ROTATION_DAYS must be longer than KEY_PUBLICATION_DELAY_SECONDS');
+  });
+});
+
+describe('a first start', () => {
+  it("signs at once even when this host's clock is behind the database's", async () => {
+    const fresh = await freshDatabase();
+    try {
+      const ctx = await createContext(loadEnv({ SECRET_KEY }), fresh.db, { now: () => Date.now() - 60_000 });
+      const jwt = await ctx.keystore.sign({ sub: 's' }, { alg: 'ES256' });
+      expect(kids(await ctx.keystore.jwks())).toContain(kidOf(jwt));
+    } finally {
+      await fresh.drop();
+    }
   });
 });
 
