@@ -106,7 +106,9 @@ export class Keystore {
       };
       next.set(key.kid, key);
       // rows come latest activation first (KeysRepository.published)
-      byAlg.set(alg, [...(byAlg.get(alg) ?? []), key]);
+      const ofAlg = byAlg.get(alg) ?? [];
+      ofAlg.push(key);
+      byAlg.set(alg, ofAlg);
     }
     this.keys = next;
     this.byAlg = byAlg;
