@@ -71,7 +71,8 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   app.decorate('issuer', ctx.env.ISSUER);
   app.decorate('discovery', {} as Record<string, unknown>);
   await app.register(fastifyFormbody);
-  await app.register(fastifyCookie, { secret: ctx.secretKey });
+  // cookies signed under SECRET_KEY_PREVIOUS still count during a rotation; new ones use SECRET_KEY
+  await app.register(fastifyCookie, { secret: [...ctx.secretKeys] });
   await app.register(fastifyCsrf, {
     cookieKey: '__Host-csrf'.replace('__Host-', ctx.env.ISSUER.startsWith('https://') ? '__Host-' : ''),
     cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure: ctx.env.ISSUER.startsWith('https://'), signed: true },

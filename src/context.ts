@@ -42,15 +42,18 @@ export interface AppContext {
   clients: ClientCache;
   /** SECRET_KEY, or in development one generated once and kept in the database */
   secretKey: string;
+  /** secretKey, then SECRET_KEY_PREVIOUS when set: sign with the first, accept any (rotation) */
+  secretKeys: readonly string[];
 }
 
-export async function createContext(env: Env, db: Db): Promise<AppContext> {
+export async function createContext(env: Env, db: Db, opts: { now?: () => number } = {}): Promise<AppContext> {
   const repos = createRepositories(db);
   // INTERFACE.md: dev generates SECRET_KEY and keeps it in the database; production requires it.
   const secretKey = env.SECRET_KEY ?? (await repos.settings.getOrCreate('generated_secret_key', () => randomToken(32)));
-  const keystore = new Keystore(repos.keys, new SecretBox(secretKey));
+  const previous = env.SECRET_KEY_PREVIOUS;
+  const keystore = new Keystore(repos.keys, new SecretBox(secretKey), { previousBox: previous ? new SecretBox(previous) : undefined, now: opts.now });
   await keystore.init();
   const clients = new ClientCache(repos.clients);
   await clients.reload();
-  return { env, db, repos, keystore, clients, secretKey };
+  return { env, db, repos, keystore, clients, secretKey, secretKeys: previous ? [secretKey, previous] : [secretKey] };
 }

@@ -6,6 +6,9 @@ const seconds = (fallback: number) => z.coerce.number({ error: SECONDS }).int(SE
 const PORT = 'must be a port number from 0 to 65535';
 const METRICS_PORT = 'must be a port number from 1 to 65535';
 const emptyAsUnset = (v: unknown) => (v === '' ? undefined : v);
+const DAYS = 'must be a whole number of days from 1 to 3650';
+/** How long relying parties may cache the JWKS (its Cache-Control max-age, src/routes/jwks.ts). */
+export const JWKS_MAX_AGE_SECONDS = 300;
 
 export const envSchema = z
   .object({
@@ -31,6 +34,10 @@ export const envSchema = z
     CLIENTS_FILE: z.preprocess(emptyAsUnset, z.string().default('config/clients.json')),
     USERS_FILE: z.preprocess(emptyAsUnset, z.string().optional()),
     SECRET_KEY: z.preprocess(emptyAsUnset, z.string().min(32, 'must be at least 32 characters').optional()),
+    // SECRET_KEY rotation: what was sealed or signed under the previous key still opens (README)
+    SECRET_KEY_PREVIOUS: z.preprocess(emptyAsUnset, z.string().min(32, 'must be at least 32 characters').optional()),
+    KEY_PUBLICATION_DELAY_SECONDS: z.preprocess(emptyAsUnset, seconds(600)),
+    KEY_ROTATION_DAYS: z.preprocess(emptyAsUnset, z.coerce.number({ error: DAYS }).int(DAYS).positive(DAYS).max(3650, DAYS).optional()),
     LOG_LEVEL: z.preprocess(
       emptyAsUnset,
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -86,5 +93,12 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     if (!env.SECRET_KEY) throw new ConfigError('environment: SECRET_KEY is required in production (32+ random characters)');
     if (env.METRICS_TOKEN && env.METRICS_TOKEN.length < 32) throw new ConfigError('environment: METRICS_TOKEN must be at least 32 characters in production');
   }
+  if (env.SECRET_KEY_PREVIOUS && !env.SECRET_KEY) throw new ConfigError('environment: SECRET_KEY_PREVIOUS needs SECRET_KEY, the new key, beside it');
+  if (env.SECRET_KEY_PREVIOUS !== undefined && env.SECRET_KEY_PREVIOUS === env.SECRET_KEY) throw new ConfigError('environment: SECRET_KEY_PREVIOUS must differ from SECRET_KEY');
+  // a new signing key may sign only once every cached copy of the JWKS has it
+  if (env.KEY_PUBLICATION_DELAY_SECONDS <= JWKS_MAX_AGE_SECONDS)
+    throw new ConfigError(`environment: KEY_PUBLICATION_DELAY_SECONDS must be longer than the ${JWKS_MAX_AGE_SECONDS} s relying parties may cache the JWKS for`);
+  if (env.KEY_ROTATION_DAYS !== undefined && env.KEY_ROTATION_DAYS * 86_400 <= env.KEY_PUBLICATION_DELAY_SECONDS)
+    throw new ConfigError('environment: KEY_ROTATION_DAYS must be longer than KEY_PUBLICATION_DELAY_SECONDS');
   return env;
 }

@@ -119,6 +119,9 @@ export interface SigningKeysTable {
   public_jwk: Json<Record<string, unknown>>;
   private_jwk_encrypted: string;
   created_at: CreatedAt;
+  /** when the key starts signing; until then it is only published (migrations/0003) */
+  activates_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** when it stops signing: the moment its successor activates */
   retired_at: Timestamp | null;
   publish_until: Timestamp | null;
 }

@@ -28,7 +28,7 @@ export async function proceed(ctx: AppContext, req: FastifyRequest, reply: Fasti
   const user = session && (await ctx.repos.users.findBySub(session.sub));
   if (!user) session = undefined;
   const granted = session ? await ctx.repos.consents.find(session.sub, request.client.client_id) : new Set<string>();
-  const next = nextStep({ request, session, granted, loginRequestedAt: loginRequestedAt(ctx.secretKey, request.params) });
+  const next = nextStep({ request, session, granted, loginRequestedAt: loginRequestedAt(ctx.secretKeys, request.params) });
   if (next.step === 'login') return reply.redirect(loginUrl(ctx, request), 303);
   if (next.step === 'consent') return renderConsent(ctx, reply, request, session!, user!);
   return respond(reply, { ctx, request, session: session!, user: user! });

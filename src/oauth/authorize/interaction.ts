@@ -7,6 +7,9 @@
 //   or after T, that login satisfies the request, so it is not asked for again (no loop).
 // - `_consent`: binds the consent form to the exact request and to the session that saw it, so a
 //   form rendered for one user cannot grant for another who signed in since.
+//
+// Both are made under SECRET_KEY and checked under SECRET_KEY and SECRET_KEY_PREVIOUS, so a page
+// a person has open when the key is rotated still works.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export const LOGIN_MARKER = '_login';
@@ -46,20 +49,20 @@ export function loginMarker(secret: string, params: Record<string, string>, at =
  * The time a fresh login was asked for, when `params` carry a valid, recent `_login` marker for
  * exactly these parameters; otherwise undefined.
  */
-export function loginRequestedAt(secret: string, params: Record<string, string>, now = Date.now()): number | undefined {
+export function loginRequestedAt(secrets: string | readonly string[], params: Record<string, string>, now = Date.now()): number | undefined {
   const marker = params[LOGIN_MARKER];
   const m = marker ? /^(\d{1,15})\.([\w-]{43})$/.exec(marker) : null;
   if (!m) return undefined;
   const at = Number(m[1]);
   if (at > now || now - at > LOGIN_MARKER_TTL_MS) return undefined;
-  return equal(m[2]!, mac(secret, 'login', String(at), canonical(params))) ? at : undefined;
+  return [secrets].flat().some((secret) => equal(m[2]!, mac(secret, 'login', String(at), canonical(params)))) ? at : undefined;
 }
 
 export function consentMac(secret: string, params: Record<string, string>, sessionIdHash: string): string {
   return mac(secret, 'consent', sessionIdHash, canonical(params));
 }
 
-export function isValidConsentMac(secret: string, params: Record<string, string>, sessionIdHash: string): boolean {
+export function isValidConsentMac(secrets: string | readonly string[], params: Record<string, string>, sessionIdHash: string): boolean {
   const given = params[CONSENT_MAC];
-  return given !== undefined && equal(given, consentMac(secret, params, sessionIdHash));
+  return given !== undefined && [secrets].flat().some((secret) => equal(given, consentMac(secret, params, sessionIdHash)));
 }
