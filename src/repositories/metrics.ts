@@ -18,15 +18,18 @@ export class MetricsRepository {
   }
 
   /**
-   * Seconds since the key that signs was made, per algorithm: the oldest key not yet retired, so
-   * a newer key that is published but not yet signing does not hide an old one.
+   * Seconds since the key that signs was made, per algorithm: the key activated last
+   * (activates_at <= now), so a newer key that is published but still waiting out its
+   * publication delay (migrations/0003) does not hide the one that signs.
    */
   async signingKeyAges(): Promise<{ alg: string; age_seconds: number }[]> {
     const rows = await this.db
       .selectFrom('signing_keys')
-      .select(['alg', sql<string>`extract(epoch from now() - min(created_at))`.as('age_seconds')])
-      .where('retired_at', 'is', null)
-      .groupBy('alg')
+      .distinctOn('alg')
+      .select(['alg', sql<string>`extract(epoch from now() - created_at)`.as('age_seconds')])
+      .where('activates_at', '<=', sql<Date>`now()`)
+      .orderBy('alg')
+      .orderBy('activates_at', 'desc')
       .execute();
     return rows.map((r) => ({ alg: r.alg, age_seconds: Number(r.age_seconds) }));
   }

@@ -132,11 +132,22 @@ describe('read at scrape time', () => {
 
   it('shows the age of the signing key of each algorithm', async () => {
     await s.ctx.db.updateTable('signing_keys').set({ created_at: sql`now() - interval '3 days'` } as never).execute();
-    const text = await scrape(s);
-    for (const alg of ['RS256', 'ES256']) {
-      const age = sample(text, 'oauth_signing_key_age_seconds', { alg })!;
-      expect(age).toBeGreaterThan(3 * 86_400 - 60);
-      expect(age).toBeLessThan(3 * 86_400 + 600);
+    // a key rotated in a moment ago is published but does not sign until its delay is out: the
+    // age is still the one of the key that signs
+    await sql`insert into signing_keys (kid, alg, public_jwk, private_jwk_encrypted, activates_at)
+      select 'waiting-' || alg, alg, public_jwk, private_jwk_encrypted, now() + interval '10 minutes' from signing_keys`.execute(s.ctx.db);
+    // as `keys rotate` leaves them: the key that signs now stops when the waiting one starts
+    await sql`update signing_keys set retired_at = now() + interval '10 minutes' where kid not like 'waiting-%'`.execute(s.ctx.db);
+    try {
+      const text = await scrape(s);
+      for (const alg of ['RS256', 'ES256']) {
+        const age = sample(text, 'oauth_signing_key_age_seconds', { alg })!;
+        expect(age).toBeGreaterThan(3 * 86_400 - 60);
+        expect(age).toBeLessThan(3 * 86_400 + 600);
+      }
+    } finally {
+      await sql`delete from signing_keys where kid like 'waiting-%'`.execute(s.ctx.db);
+      await sql`update signing_keys set retired_at = null`.execute(s.ctx.db);
     }
   });
 
