@@ -40,6 +40,9 @@ export const envSchema = z
     AUTHORIZATION_CODE_TTL: z.preprocess(emptyAsUnset, seconds(60)),
     DEVICE_CODE_TTL: z.preprocess(emptyAsUnset, seconds(600)),
     LOGIN_SESSION_TTL: z.preprocess(emptyAsUnset, seconds(86_400)),
+    // RFC 9126 §2.2: lifetime of a request_uri; §6: the AS may require PAR of every client
+    PUSHED_AUTHORIZATION_REQUEST_TTL: z.preprocess(emptyAsUnset, seconds(60)),
+    REQUIRE_PUSHED_AUTHORIZATION_REQUESTS: z.preprocess(emptyAsUnset, z.stringbool({ error: 'must be true or false' }).default(false)),
   })
   .transform((env) => {
     const production = env.NODE_ENV === 'production';

@@ -7,6 +7,10 @@
 //   or after T, that login satisfies the request, so it is not asked for again (no loop).
 // - `_consent`: binds the consent form to the exact request and to the session that saw it, so a
 //   form rendered for one user cannot grant for another who signed in since.
+// - `_resolved`: "these parameters are what a pushed request (RFC 9126) or a signed request
+//   object (RFC 9101) said, as resolved at time T". The request_uri is spent when /authorize
+//   resolves it, so the parameters travel on from there like those of any request; this marker
+//   lets them count as pushed or signed on the way back from the login and consent pages.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export const LOGIN_MARKER = '_login';
@@ -53,6 +57,40 @@ export function loginRequestedAt(secret: string, params: Record<string, string>,
   const at = Number(m[1]);
   if (at > now || now - at > LOGIN_MARKER_TTL_MS) return undefined;
   return equal(m[2]!, mac(secret, 'login', String(at), canonical(params))) ? at : undefined;
+}
+
+export const RESOLVED_MARKER = '_resolved';
+/** Where resolved parameters came from: a pushed request, a signed request object, or both. */
+export interface RequestOrigin {
+  pushed: boolean;
+  signed: boolean;
+}
+const ORIGINS = ['plain', 'pushed', 'signed', 'pushed-signed'] as const;
+
+function withoutResolvedMarker(params: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(params).filter(([k]) => k !== RESOLVED_MARKER));
+}
+
+export function resolvedMarker(secret: string, params: Record<string, string>, origin: RequestOrigin, at = Date.now()): string {
+  const from = ORIGINS[Number(origin.pushed) + 2 * Number(origin.signed)]!;
+  return `${at}.${from}.${mac(secret, 'resolved', String(at), from, canonical(withoutResolvedMarker(params)))}`;
+}
+
+/**
+ * The origin recorded by a valid, recent `_resolved` marker for exactly these parameters;
+ * undefined when there is none, and 'invalid' when one is there but does not hold (edited
+ * parameters or too old).
+ */
+export function resolvedOrigin(secret: string, params: Record<string, string>, now = Date.now()): RequestOrigin | 'invalid' | undefined {
+  const marker = params[RESOLVED_MARKER];
+  if (marker === undefined) return undefined;
+  const m = /^(\d{1,15})\.([a-z-]{1,20})\.([\w-]{43})$/.exec(marker);
+  if (!m) return 'invalid';
+  const at = Number(m[1]);
+  const i = (ORIGINS as readonly string[]).indexOf(m[2]!);
+  if (i < 0 || at > now || now - at > LOGIN_MARKER_TTL_MS) return 'invalid';
+  if (!equal(m[3]!, mac(secret, 'resolved', String(at), m[2]!, canonical(withoutResolvedMarker(params))))) return 'invalid';
+  return { pushed: (i & 1) === 1, signed: (i & 2) === 2 };
 }
 
 export function consentMac(secret: string, params: Record<string, string>, sessionIdHash: string): string {
