@@ -79,6 +79,21 @@ describe('the pushed authorization request endpoint', () => {
     expect(r.statusCode, r.body).toBe(201);
   });
 
+  it('lets a single-page app (public client) push from its registered origin (CORS), and no other origin', async () => {
+    const preflight = (origin: string) =>
+      s.app.inject({ method: 'OPTIONS', url: '/par', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+    expect((await preflight('http://localhost:5173')).headers['access-control-allow-origin']).toBe('http://localhost:5173');
+    expect((await preflight('https://evil.example')).headers['access-control-allow-origin']).toBeUndefined();
+    const r = await s.app.inject({
+      method: 'POST',
+      url: '/par',
+      headers: { origin: 'http://localhost:5173', 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams(codeRequest({ client_id: 'spa', redirect_uri: 'http://localhost:5173/cb' })).toString(),
+    });
+    expect(r.statusCode).toBe(201);
+    expect(r.headers['access-control-allow-origin']).toBe('http://localhost:5173');
+  });
+
   it('validates the pushed request as /authorize would, answering JSON errors and never redirecting', async () => {
     const cases: [Record<string, string | undefined>, string][] = [
       [{ redirect_uri: 'https://evil.example.com/cb' }, 'invalid_request'],
