@@ -5,6 +5,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientSchema } from '../../src/config/clients.js';
 import { sha256 } from '../../src/crypto/hash.js';
+import { redactUrl } from '../../src/logger.js';
 import { ALICE, basic, defaultClients, REDIRECT, SECRETS, startTestServer, type TestServer } from '../support/harness.js';
 import { authorizeUrl, codeRequest, decide, ERROR_DESCRIPTION, get, Jar, logInThroughPage, redirectParams, signedIn } from './support.js';
 
@@ -148,6 +149,11 @@ describe('request_uri at /authorize', () => {
     expect(r.url.href.startsWith('https://app.example.com/cb?')).toBe(true);
     expect(r.params.get('code')).toBeTruthy();
     expect(r.params.get('state')).toBe(req.state);
+  });
+
+  it('is not written to the request log, nor is a request object', () => {
+    const logged = redactUrl('/authorize?client_id=par-app&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Aabc&request=eyJhbGciOiJFUzI1NiJ9.e30.sig');
+    expect(logged).toBe('/authorize?client_id=par-app&request_uri=%5Bredacted%5D&request=%5Bredacted%5D');
   });
 
   it('is one-time: a second use is invalid_request_uri, and the row is gone', async () => {
