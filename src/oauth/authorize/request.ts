@@ -155,7 +155,7 @@ export async function parseAuthorizationRequest(ctx: AppContext, source: unknown
 
   if (repeated.length) throw fail('invalid_request', `parameter ${repeated[0]} is repeated (RFC 6749 section 3.1)`);
   // RFC 9126 §5 and §6: PAR required server-wide or for this client
-  if (!pushedBy && !origin.pushed && (ctx.env.REQUIRE_PUSHED_AUTHORIZATION_REQUESTS || client.require_pushed_authorization_requests))
+  if (!origin.pushed && (ctx.env.REQUIRE_PUSHED_AUTHORIZATION_REQUESTS || client.require_pushed_authorization_requests))
     throw fail('invalid_request', 'authorization requests must be pushed to the pushed authorization request endpoint first (RFC 9126); send its request_uri');
   // RFC 9101 §10.5: require_signed_request_object
   if (client.require_signed_request_object && !origin.signed) throw fail('invalid_request', 'this client must send its authorization request as a signed request object (RFC 9101)');
