@@ -26,6 +26,7 @@ import { introspectionRoutes } from './routes/introspection.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
+import { parRoutes } from './routes/par.js';
 import { revocationRoutes } from './routes/revocation.js';
 import { securityHeaders } from './routes/security-headers.js';
 import { tokenRoutes } from './routes/token.js';
@@ -106,6 +107,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   await deviceAuthorizationRoutes(app, ctx);
   await deviceRoutes(app, ctx);
   await authorizeRoutes(app, ctx);
+  await parRoutes(app, ctx);
   await loginRoutes(app, ctx);
   await consentRoutes(app, ctx);
   await logoutRoutes(app, ctx);

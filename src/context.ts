@@ -12,6 +12,7 @@ import { DeviceCodesRepository } from './repositories/device-codes.js';
 import { GrantsRepository } from './repositories/grants.js';
 import { KeysRepository } from './repositories/keys.js';
 import { LoginAttemptsRepository } from './repositories/login-attempts.js';
+import { PushedAuthorizationRequestsRepository } from './repositories/pushed-authorization-requests.js';
 import { SessionsRepository } from './repositories/sessions.js';
 import { SettingsRepository } from './repositories/settings.js';
 import { TokensRepository } from './repositories/tokens.js';
@@ -26,6 +27,7 @@ export function createRepositories(db: Db) {
     grants: new GrantsRepository(db),
     keys: new KeysRepository(db),
     loginAttempts: new LoginAttemptsRepository(db),
+    pushedAuthorizationRequests: new PushedAuthorizationRequestsRepository(db),
     sessions: new SessionsRepository(db),
     settings: new SettingsRepository(db),
     tokens: new TokensRepository(db),

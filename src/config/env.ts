@@ -53,6 +53,9 @@ export const envSchema = z
     METRICS_HOST: z.preprocess(emptyAsUnset, z.string().default('127.0.0.1')),
     // RFC 6750 §2.1: the b64token syntax, so that it can be sent as `Authorization: Bearer <token>`
     METRICS_TOKEN: z.preprocess(emptyAsUnset, z.string().regex(/^[A-Za-z0-9\-._~+/]+=*$/, 'must be letters, digits and -._~+/ (RFC 6750 §2.1 b64token)').optional()),
+    // RFC 9126 §2.2: lifetime of a request_uri; §6: the AS may require PAR of every client
+    PUSHED_AUTHORIZATION_REQUEST_TTL: z.preprocess(emptyAsUnset, seconds(60)),
+    REQUIRE_PUSHED_AUTHORIZATION_REQUESTS: z.preprocess(emptyAsUnset, z.stringbool({ error: 'must be true or false' }).default(false)),
   })
   .refine((env) => env.METRICS_PORT === undefined || env.METRICS_PORT !== env.PORT, { path: ['METRICS_PORT'], message: 'must differ from PORT' })
   .transform((env) => {

@@ -7,6 +7,7 @@ import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvid
 import pg from 'pg';
 import * as initial from '../../migrations/0001_initial.js';
 import * as signingKeyActivation from '../../migrations/0003_signing_key_activation.js';
+import * as pushedAuthorizationRequests from '../../migrations/0004_pushed_authorization_requests.js';
 import { LOCK_FILE, lockDataDir } from './data-dir-lock.js';
 import { monitoredDb } from './monitor.js';
 import { copyTemplateDir, isEmptyDataDir, readTemplateDump } from './pglite-template.js';
@@ -19,6 +20,7 @@ export type Db = Kysely<Database>;
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0003_signing_key_activation': signingKeyActivation,
+  '0004_pushed_authorization_requests': pushedAuthorizationRequests,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

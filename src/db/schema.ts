@@ -143,6 +143,15 @@ export interface AuditLogTable {
   detail: Json<Record<string, unknown>> | null;
 }
 
+export interface PushedAuthorizationRequestsTable {
+  request_uri_hash: string;
+  client_id: string;
+  params: Json<Record<string, string>>;
+  request_object: boolean;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+}
+
 export interface Database {
   settings: SettingsTable;
   clients: ClientsTable;
@@ -158,6 +167,7 @@ export interface Database {
   signing_keys: SigningKeysTable;
   login_attempts: LoginAttemptsTable;
   audit_log: AuditLogTable;
+  pushed_authorization_requests: PushedAuthorizationRequestsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
