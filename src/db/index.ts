@@ -6,6 +6,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import * as initial from '../../migrations/0001_initial.js';
+import * as cleanupIndexes from '../../migrations/0002_cleanup_indexes.js';
 import { LOCK_FILE, lockDataDir } from './data-dir-lock.js';
 import { copyTemplateDir, isEmptyDataDir, readTemplateDump } from './pglite-template.js';
 import { PGliteDialect } from './pglite-dialect.js';
@@ -16,6 +17,7 @@ export type Db = Kysely<Database>;
 // Migrations are imported statically, so the same list works under tsx and from dist/.
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_cleanup_indexes': cleanupIndexes,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
