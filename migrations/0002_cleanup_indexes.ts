@@ -1,7 +1,7 @@
 // Brute-force defence and cleanup (issue 8, points 1 and 4).
-// - login_attempts.last_failed_at: when a key last failed. The per-account count of consecutive
-//   failures (NIST SP 800-63B §5.2.2) has no window; the cleanup job forgets it only after a long
-//   quiet time, which it tells by this column.
+// - login_attempts.last_attempt_at: when a counter last counted. The per-account count of
+//   consecutive failures (NIST SP 800-63B §5.2.2) has no window; the cleanup job forgets it only
+//   after a long quiet time, which it tells by this column.
 // - login_known_addresses: the addresses each user signed in from, for the stronger measure once
 //   an account has had too many consecutive failures (src/authentication/credentials.ts).
 // - Indexes on the columns by which the cleanup job (src/maintenance/cleanup.ts) finds rows past
@@ -11,7 +11,7 @@ import { sql, type Kysely } from 'kysely';
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .alterTable('login_attempts')
-    .addColumn('last_failed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .addColumn('last_attempt_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
 
   await db.schema
@@ -26,7 +26,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   for (const table of ['authorization_codes', 'device_codes', 'refresh_tokens', 'grants', 'login_sessions', 'token_revocations', 'client_assertion_jtis']) {
     await db.schema.createIndex(`${table}_expires_idx`).on(table).column('expires_at').execute();
   }
-  await db.schema.createIndex('login_attempts_last_failed_idx').on('login_attempts').column('last_failed_at').execute();
+  await db.schema.createIndex('login_sessions_ended_idx').on('login_sessions').column('ended_at').execute();
+  await db.schema.createIndex('login_attempts_last_attempt_idx').on('login_attempts').column('last_attempt_at').execute();
   await db.schema.createIndex('audit_log_at_idx').on('audit_log').column('at').execute();
 }
 

@@ -128,7 +128,7 @@ export interface LoginAttemptsTable {
   failures: number;
   window_started_at: ColumnType<Date, Date | string | undefined, Date | string>;
   locked_until: Timestamp | null;
-  last_failed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  last_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export interface LoginKnownAddressesTable {

@@ -64,7 +64,7 @@ export class LoginAttemptsRepository {
         oc.column('key').doUpdateSet({
           failures: sql`case when ${fresh} then login_attempts.failures + 1 else 1 end`,
           window_started_at: sql`case when ${fresh} then login_attempts.window_started_at else now() end`,
-          last_failed_at: sql`now()`,
+          last_attempt_at: sql`now()`,
         }),
       )
       .returning(['key', 'failures', sql<number>`greatest(0, ceil(extract(epoch from locked_until - now())))::int`.as('locked_seconds')])
