@@ -67,7 +67,8 @@ export const envSchema = z
     LOGIN_ACCOUNT_FAILURE_DAYS: z.preprocess(emptyAsUnset, days(90)),
     LOGIN_KNOWN_ADDRESS_DAYS: z.preprocess(emptyAsUnset, days(90)),
     // the cleanup job (src/maintenance/cleanup.ts)
-    CLEANUP_INTERVAL: z.preprocess(emptyAsUnset, seconds(3600)),
+    // at most a day (Node timers cannot wait longer than about 24.8 days)
+    CLEANUP_INTERVAL: z.preprocess(emptyAsUnset, whole('must be a whole number of seconds from 1 to 86400', 1, 86_400, 3600)),
     CLEANUP_BATCH_SIZE: z.preprocess(emptyAsUnset, count(1000, 100_000)),
     AUDIT_RETENTION_DAYS: z.preprocess(emptyAsUnset, days(365)),
   })

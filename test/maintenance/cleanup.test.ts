@@ -159,6 +159,12 @@ async function seed() {
     .execute();
 }
 
+it('runs at most a day apart (CLEANUP_INTERVAL)', () => {
+  expect(loadEnv({}).CLEANUP_INTERVAL).toBe(3600);
+  // a longer wait overflows Node's timers, which would then fire at once, over and over
+  expect(() => loadEnv({ CLEANUP_INTERVAL: '2592000' })).toThrow(/CLEANUP_INTERVAL: must be a whole number of seconds from 1 to 86400/);
+});
+
 describe('one run of the cleanup job', () => {
   beforeEach(async () => {
     await clear();
