@@ -1,9 +1,9 @@
 // Sign-in attempts, counted in the database so every instance behind a load balancer sees the
-// same counts, and the addresses each user signed in from. Four counters per attempt:
-//   pair    one username from one client address (windowed; locks)
-//   user    one username from every address (windowed; slows down)
-//   ip      one client address, every username (windowed; locks: credential stuffing)
-//   account one username, consecutive failures with no window (NIST SP 800-63B §5.2.2)
+// same counts, and the addresses each user signed in from. Four counters:
+//   pair    attempts of one username from one client address, but for successes (windowed; locks)
+//   ip      attempts from one client address, every username, but for successes (windowed; locks)
+//   user    failures of one username from every address (windowed; slows down)
+//   account consecutive failures of one username, with no window (NIST SP 800-63B §5.2.2)
 // Usernames are kept as their SHA-256 (lower-cased): people type passwords into the username
 // field, and a copy of the database must not show them.
 import { sql } from 'kysely';
