@@ -5,6 +5,7 @@ import { loadConfig, readDotEnv, start } from './bootstrap.js';
 import { ConfigError } from './config/env.js';
 import { scheduleKeyRotation } from './crypto/key-rotation.js';
 import { flushLogs } from './logger.js';
+import { CleanupJob } from './maintenance/cleanup.js';
 
 async function main(): Promise<void> {
   readDotEnv();
@@ -35,10 +36,9 @@ async function main(): Promise<void> {
   );
   flushLogs(); // whoever started the server is waiting for this line
 
-  // Housekeeping: drop expired codes, tokens, sessions and revocations once an hour.
-  const purge = setInterval(() => {
-    ctx.repos.tokens.purgeExpired().catch((e: unknown) => app.log.warn({ err: e }, 'purging expired rows failed'));
-  }, 3_600_000).unref();
+  // rows past their life are deleted every CLEANUP_INTERVAL seconds (src/maintenance/cleanup.ts)
+  const cleanup = new CleanupJob(config.env, ctx.db, app.log);
+  cleanup.start();
   const keyRotation = scheduleKeyRotation(ctx, app.log); // KEY_ROTATION_DAYS, off by default
 
   let closing = false;
@@ -46,11 +46,10 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
-    clearInterval(purge);
     keyRotation?.stop();
     const force = setTimeout(() => process.exit(1), 10_000).unref();
     try {
-      await app.close(); // stops accepting, waits for in-flight requests
+      await Promise.all([app.close(), cleanup.stop()]); // stops accepting, waits for in-flight requests and a cleanup batch
       await ctx.db.destroy(); // closes the pool / PGlite
       clearTimeout(force);
       process.exit(0);

@@ -6,6 +6,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import * as initial from '../../migrations/0001_initial.js';
+import * as cleanupIndexes from '../../migrations/0002_cleanup_indexes.js';
 import * as signingKeyActivation from '../../migrations/0003_signing_key_activation.js';
 import * as pushedAuthorizationRequests from '../../migrations/0004_pushed_authorization_requests.js';
 import { LOCK_FILE, lockDataDir } from './data-dir-lock.js';
@@ -19,6 +20,7 @@ export type Db = Kysely<Database>;
 // Migrations are imported statically, so the same list works under tsx and from dist/.
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_cleanup_indexes': cleanupIndexes,
   '0003_signing_key_activation': signingKeyActivation,
   '0004_pushed_authorization_requests': pushedAuthorizationRequests,
 };
