@@ -4,6 +4,8 @@ import { buildApp } from './app.js';
 import { loadConfig, readDotEnv, start } from './bootstrap.js';
 import { ConfigError } from './config/env.js';
 import { flushLogs } from './logger.js';
+import { RegistryReloader } from './operations/registry-reload.js';
+import { gracefulShutdown } from './operations/shutdown.js';
 
 async function main(): Promise<void> {
   readDotEnv();
@@ -39,23 +41,19 @@ async function main(): Promise<void> {
     ctx.repos.tokens.purgeExpired().catch((e: unknown) => app.log.warn({ err: e }, 'purging expired rows failed'));
   }, 3_600_000).unref();
 
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    app.log.info({ signal }, 'shutting down');
-    clearInterval(purge);
-    const force = setTimeout(() => process.exit(1), 10_000).unref();
-    try {
-      await app.close(); // stops accepting, waits for in-flight requests
-      await ctx.db.destroy(); // closes the pool / PGlite
-      clearTimeout(force);
-      process.exit(0);
-    } catch (e) {
-      app.log.error({ err: e }, 'shutdown failed');
-      process.exit(1);
-    }
-  };
+  // SIGHUP reloads CLIENTS_FILE and USERS_FILE; on PostgreSQL a reload elsewhere is seen too
+  const registry = new RegistryReloader(ctx, app.log);
+  if (config.env.DATABASE_URL) registry.watch();
+  process.on('SIGHUP', () => void registry.reload('SIGHUP'));
+
+  const shutdown = gracefulShutdown(app, {
+    graceSeconds: config.env.SHUTDOWN_GRACE_SECONDS,
+    stop: () => {
+      clearInterval(purge);
+      registry.stop();
+    },
+    close: () => ctx.db.destroy(), // the pool / PGlite
+  });
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }

@@ -40,6 +40,8 @@ export const envSchema = z
     AUTHORIZATION_CODE_TTL: z.preprocess(emptyAsUnset, seconds(60)),
     DEVICE_CODE_TTL: z.preprocess(emptyAsUnset, seconds(600)),
     LOGIN_SESSION_TTL: z.preprocess(emptyAsUnset, seconds(86_400)),
+    // how long SIGTERM waits for requests in flight before the process exits anyway (code 1)
+    SHUTDOWN_GRACE_SECONDS: z.preprocess(emptyAsUnset, seconds(10)),
   })
   .transform((env) => {
     const production = env.NODE_ENV === 'production';

@@ -14,9 +14,12 @@ export interface Client extends ClientMetadata {
 export class ClientsRepository {
   constructor(private readonly db: Db) {}
 
-  /** Creates or updates every client in the file; disables those no longer in it. One transaction. */
+  /**
+   * Creates or updates every client in the file; disables those no longer in it. One transaction:
+   * its own, or the caller's when this repository was made on one (the registry and users sync).
+   */
   async sync(configs: ClientConfig[]): Promise<{ upserted: number; disabled: number }> {
-    return this.db.transaction().execute(async (trx) => {
+    const run = async (trx: Db) => {
       for (const { client_secret, ...metadata } of configs) {
         const row = {
           client_id: metadata.client_id,
@@ -42,7 +45,8 @@ export class ClientsRepository {
       if (ids.length) disable = disable.where('client_id', 'not in', ids);
       const result = await disable.executeTakeFirst();
       return { upserted: configs.length, disabled: Number(result.numUpdatedRows) };
-    });
+    };
+    return this.db.isTransaction ? run(this.db) : this.db.transaction().execute(run);
   }
 
   async findAll(): Promise<Client[]> {
