@@ -1,0 +1,106 @@
+// Issue 8 point 3: SIGHUP reloads CLIENTS_FILE and USERS_FILE on a running server (INTERFACE.md
+// "Client registry"), through the loader a start uses. A bad file is refused with the line a
+// start would print and the registry in force stays, whole. The real entry point runs in a
+// child process, on PGlite or, with TEST_DATABASE_URL, on PostgreSQL.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServerProcess, type LogLine, type ServerProcess } from './server-process.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'reload-'));
+const CLIENTS_FILE = path.join(dir, 'clients.json');
+const USERS_FILE = path.join(dir, 'users.json');
+
+const SECRET = { a: 'svc-a-secret-0123456789-0123456789-0123', b: 'svc-b-secret-0123456789-0123456789-0123', c: 'svc-c-secret-0123456789-0123456789-0123', app: 'app-secret-0123456789-0123456789-012345' };
+const service = (id: 'a' | 'b' | 'c') => ({ client_id: `svc-${id}`, client_secret: SECRET[id], grant_types: ['client_credentials'] });
+// the password grant, to see users of USERS_FILE sign in
+const passwordApp = { client_id: 'app', client_secret: SECRET.app, grant_types: ['password'], token_endpoint_auth_method: 'client_secret_post', scope: 'openid' };
+const user = (username: string, sub: string) => ({ username, password: `${username}-password-1`, sub });
+
+function writeFiles(clients: object[], users: object[]) {
+  writeFileSync(CLIENTS_FILE, JSON.stringify({ clients }));
+  writeFileSync(USERS_FILE, JSON.stringify({ users }));
+}
+
+let server: ServerProcess;
+
+async function clientToken(id: 'a' | 'b' | 'c'): Promise<number> {
+  const r = await fetch(`${server.base}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`svc-${id}:${SECRET[id]}`).toString('base64')}` },
+    body: 'grant_type=client_credentials',
+  });
+  return r.status;
+}
+
+async function signIn(username: string): Promise<number> {
+  const r = await fetch(`${server.base}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'password', client_id: 'app', client_secret: SECRET.app, username, password: `${username}-password-1`, scope: 'openid' }),
+  });
+  return r.status;
+}
+
+/** Sends SIGHUP and waits for the reload's one log line (reloaded or refused); returns it and the lines logged at error level since. */
+async function sighup(): Promise<{ line: LogLine; errors: LogLine[] }> {
+  const before = server.logs().length;
+  server.child.kill('SIGHUP');
+  const line = await server.waitForLog((l) => /^registry reload/.test(l.msg ?? ''), { from: before });
+  return { line, errors: server.logs().slice(before).filter((l) => l.level >= 50) };
+}
+
+beforeAll(async () => {
+  writeFiles([service('a'), passwordApp], [user('alice', 'alice-1')]);
+  server = await startServerProcess({ CLIENTS_FILE, USERS_FILE });
+});
+afterAll(async () => server?.dispose());
+
+describe('SIGHUP on a running server', () => {
+  it('serves the registry and users of the files at start', async () => {
+    expect(await clientToken('a')).toBe(200);
+    expect(await clientToken('b')).toBe(401);
+    expect(await signIn('alice')).toBe(200);
+    expect(await signIn('bob')).toBe(400);
+  });
+
+  it('reloads both files: a new client and a new user work, a removed client stops working', async () => {
+    writeFiles([service('b'), passwordApp], [user('alice', 'alice-1'), user('bob', 'bob-1')]);
+    const { line, errors } = await sighup();
+    expect(line).toMatchObject({ level: 30, msg: 'registry reloaded', trigger: 'SIGHUP', clients: 2, disabled: 1, users: 2 });
+    expect(errors).toEqual([]);
+    expect(await clientToken('b')).toBe(200);
+    expect(await clientToken('a')).toBe(401);
+    expect(await signIn('bob')).toBe(200);
+  });
+
+  it('refuses a bad registry with the one line a start prints, and keeps the registry in force', async () => {
+    writeFiles([{ ...service('c'), redirect_uris: ['https://app.example.com/cb#x'] }], [user('alice', 'alice-1')]);
+    const { line, errors } = await sighup();
+    // the same words as at start (test/foundation/start.test.ts): file, field, problem
+    expect(line.msg).toBe(`registry reload refused, the registry in force is kept: ${CLIENTS_FILE}: clients[0].redirect_uris[0]: must be an absolute URL without a fragment`);
+    expect(errors).toEqual([line]);
+    expect(Object.keys(line).sort()).toEqual(['hostname', 'level', 'msg', 'pid', 'time', 'trigger']); // no error object, so no stack
+    expect(server.stdout()).not.toContain('"stack"');
+    expect(await clientToken('b')).toBe(200);
+    expect(await clientToken('c')).toBe(401);
+    expect(await signIn('bob')).toBe(200);
+  });
+
+  it('writes nothing when the users file is refused at the database, not even the good registry beside it', async () => {
+    // bob already has sub bob-1; a sub never changes, which only the database can tell
+    writeFiles([service('c'), passwordApp], [user('alice', 'alice-1'), user('bob', 'bob-2')]);
+    const { line, errors } = await sighup();
+    expect(line.msg).toBe(`registry reload refused, the registry in force is kept: ${USERS_FILE}: user bob already has sub bob-1; a sub never changes (OpenID Connect Core §2)`);
+    expect(errors).toEqual([line]);
+    expect(await clientToken('b')).toBe(200);
+    expect(await clientToken('c')).toBe(401);
+  });
+
+  it('still exits 0 on SIGTERM after the reloads', async () => {
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(server.stderr()).toBe('');
+  });
+});
