@@ -101,6 +101,7 @@ describe('a registry reload reaches every instance on the database', () => {
   });
 
   it('a client added by `clients sync` works on a running instance within seconds', async () => {
+    await b.ctx.clients.reload(); // b's copy is new: its 30 s refresh cannot be what shows the change
     writeRegistry([service, newService]);
     const r = await cliSync();
     expect(r).toMatchObject({ code: 0, err: [] });
@@ -110,6 +111,7 @@ describe('a registry reload reaches every instance on the database', () => {
   });
 
   it('a client removed by a reload on one instance (SIGHUP) stops working on the other within seconds', async () => {
+    await b.ctx.clients.reload();
     writeRegistry([service]);
     await new RegistryReloader(a.ctx, a.app.log).reload('SIGHUP');
     expect(await token(a, 'new-service', NEW_SECRET)).toBe(401);
