@@ -88,7 +88,7 @@ describe('SIGHUP on a running server', () => {
     expect(await signIn('bob')).toBe(200);
   });
 
-  it('writes nothing when the users file is refused at the database, not even the good registry beside it', async () => {
+  it('keeps serving the registry in force when the users file is refused at the database (test/operations/registry-sync.test.ts: nothing written)', async () => {
     // bob already has sub bob-1; a sub never changes, which only the database can tell
     writeFiles([service('c'), passwordApp], [user('alice', 'alice-1'), user('bob', 'bob-2')]);
     const { line, errors } = await sighup();
