@@ -62,10 +62,11 @@ export class ClientsRepository {
 
 /**
  * In-process view of the enabled clients, so that client authentication on /token costs no
- * database round trip. It is reloaded after every registry sync on this instance and, in the
- * background, once it is older than TTL_MS (src/db/refresh-ahead.ts). The registry file is the
- * source of truth and every instance syncs the same file at start, so a stale entry can only be
- * a client that the file also still lists.
+ * database round trip. It is reloaded after every registry sync on this instance (start,
+ * SIGHUP), when the registry version shows a sync made elsewhere (on PostgreSQL, read every 2 s:
+ * src/operations/registry-reload.ts), and in the background once it is older than TTL_MS
+ * (src/db/refresh-ahead.ts). So a client removed from the registry can still authenticate on
+ * another instance for those seconds, and no longer.
  */
 export class ClientCache {
   private clients = new Map<string, Client>();
