@@ -58,7 +58,9 @@ export class RegistryReloader {
    * connection of its own. Only on PostgreSQL: PGlite allows one process per data directory.
    */
   watch(intervalMs = REGISTRY_POLL_MS): void {
-    this.poll ??= setInterval(() => void this.check(), intervalMs).unref();
+    if (this.poll) return;
+    this.poll = setInterval(() => void this.check(), intervalMs).unref();
+    void this.check(); // the version now, so that the first change is told from no change
   }
 
   stop(): void {

@@ -2,11 +2,14 @@
 // "Client registry"), through the loader a start uses. A bad file is refused with the line a
 // start would print and the registry in force stays, whole. The real entry point runs in a
 // child process, on PGlite or, with TEST_DATABASE_URL, on PostgreSQL.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServerProcess, type LogLine, type ServerProcess } from './server-process.js';
+import { TEST_DATABASE_URL } from '../support/harness.js';
+import { sleep, startServerProcess, type LogLine, type ServerProcess } from './server-process.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'reload-'));
 const CLIENTS_FILE = path.join(dir, 'clients.json');
@@ -25,8 +28,8 @@ function writeFiles(clients: object[], users: object[]) {
 
 let server: ServerProcess;
 
-async function clientToken(id: 'a' | 'b' | 'c'): Promise<number> {
-  const r = await fetch(`${server.base}/token`, {
+async function clientToken(id: 'a' | 'b' | 'c', on: ServerProcess = server): Promise<number> {
+  const r = await fetch(`${on.base}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`svc-${id}:${SECRET[id]}`).toString('base64')}` },
     body: 'grant_type=client_credentials',
@@ -103,4 +106,56 @@ describe('SIGHUP on a running server', () => {
     expect(await server.exited).toBe(0);
     expect(server.stderr()).toBe('');
   });
+});
+
+// src/main.ts watches the registry version on PostgreSQL. PGlite allows one process per data
+// directory, so there the CLI cannot sync beside a running server, and SIGHUP is the way (README).
+describe('another process on the same database', () => {
+  it(
+    TEST_DATABASE_URL
+      ? 'a second server on the PostgreSQL database picks up a SIGHUP reload of the first within seconds'
+      : 'on PGlite, `clients sync` is refused while the server holds DATA_DIR',
+    async () => {
+      writeFiles([service('a')], []);
+      if (TEST_DATABASE_URL) {
+        const first = await startServerProcess({ CLIENTS_FILE, USERS_FILE });
+        const second = await startServerProcess({ CLIENTS_FILE, USERS_FILE }, { databaseUrl: first.databaseUrl }).catch(async (e: unknown) => {
+          await first.dispose();
+          throw e;
+        });
+        try {
+          expect(await clientToken('b', second)).toBe(401);
+          writeFiles([service('b')], []);
+          first.child.kill('SIGHUP');
+          await first.waitForLog((l) => l.msg === 'registry reloaded');
+          // its client cache is younger than its 30 s refresh: only the version poll shows the change
+          const started = Date.now();
+          while ((await clientToken('b', second)) !== 200 && Date.now() - started < 10_000) await sleep(100);
+          expect(await clientToken('b', second)).toBe(200);
+          expect(await clientToken('a', second)).toBe(401);
+          await second.waitForLog((l) => l.msg === 'registry changed on the database; clients reloaded');
+        } finally {
+          await second.dispose();
+          await first.dispose();
+        }
+        return;
+      }
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'reload-pglite-'));
+      const running = await startServerProcess({ CLIENTS_FILE, USERS_FILE, DATA_DIR: dataDir });
+      try {
+        const cli = promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'clients', 'sync'], {
+          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: dataDir, DATABASE_URL: '', CLIENTS_FILE, USERS_FILE },
+        });
+        const refused = (await cli.then(
+          () => ({ code: 0, stderr: '' }),
+          (e: { code: number; stderr: string }) => e,
+        )) as { code: number; stderr: string };
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toBe(`error: database: ${dataDir} is in use by process ${running.child.pid}; PGlite allows one process at a time (stop it, or use DATABASE_URL)\n`);
+      } finally {
+        await running.dispose();
+      }
+    },
+    120_000,
+  );
 });

@@ -14,6 +14,8 @@ export interface LogLine {
 export interface ServerProcess {
   child: ChildProcess;
   base: string;
+  /** the PostgreSQL database it runs on; '' on PGlite */
+  databaseUrl: string;
   stdout: () => string;
   stderr: () => string;
   logs: () => LogLine[];
@@ -21,7 +23,7 @@ export interface ServerProcess {
   exited: Promise<number | null>;
   /** waits until a log line from the `from`-th on matches (checked every 50 ms), or throws after timeoutMs */
   waitForLog: (match: (l: LogLine) => boolean, opts?: { from?: number; timeoutMs?: number }) => Promise<LogLine>;
-  /** kills the process if it still runs, and drops its PostgreSQL database */
+  /** kills the process if it still runs, and drops the PostgreSQL database made for it */
   dispose: () => Promise<void>;
 }
 
@@ -73,6 +75,7 @@ export async function startServerProcess(env: Record<string, string>, opts: { da
   const server: ServerProcess = {
     child,
     base,
+    databaseUrl,
     stdout: () => stdout,
     stderr: () => stderr,
     logs,
