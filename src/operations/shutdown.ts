@@ -29,7 +29,8 @@ export function gracefulShutdown(app: FastifyInstance, opts: ShutdownOptions): (
     // arrives on an open one with 503 and `Connection: close` (Fastify's return503OnClosing). A
     // request in flight is answered as usual, keep-alive included (RFC 9112 §9.3), so its
     // connection goes idle afterwards and would hold the close until keepAliveTimeout (72 s):
-    // such connections are closed as soon as they are idle.
+    // such connections are closed as soon as they are idle (a server may close an idle
+    // connection at any time, RFC 9112 §9.5).
     const sweep = setInterval(() => app.server.closeIdleConnections(), IDLE_SWEEP_MS).unref();
     try {
       await app.close(); // resolves once the last connection has closed
