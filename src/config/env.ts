@@ -87,6 +87,8 @@ export const envSchema = z
     CLEANUP_INTERVAL: z.preprocess(emptyAsUnset, whole('must be a whole number of seconds from 1 to 86400', 1, 86_400, 3600)),
     CLEANUP_BATCH_SIZE: z.preprocess(emptyAsUnset, count(1000, 100_000)),
     AUDIT_RETENTION_DAYS: z.preprocess(emptyAsUnset, days(365)),
+    // how long SIGTERM waits for requests in flight before the process exits anyway (code 1)
+    SHUTDOWN_GRACE_SECONDS: z.preprocess(emptyAsUnset, seconds(10)),
   })
   .refine((env) => env.METRICS_PORT === undefined || env.METRICS_PORT !== env.PORT, { path: ['METRICS_PORT'], message: 'must differ from PORT' })
   .transform((env) => {
