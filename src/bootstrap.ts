@@ -3,10 +3,13 @@
 import { existsSync } from 'node:fs';
 import { loadRegistry, type ClientConfig } from './config/clients.js';
 import { ConfigError, loadEnv, type Env } from './config/env.js';
+import { poolTimeouts } from './db/pg-pool.js';
 import { loadUsers, type UserConfig } from './config/users.js';
 import { createContext, type AppContext } from './context.js';
 import { hashPassword } from './crypto/password.js';
+import { sql } from 'kysely';
 import { migrate, openDatabase, type Db, type DbOptions } from './db/index.js';
+import { waitForDatabase, type RetryNotice } from './db/wait-for-database.js';
 import { SubConflictError } from './repositories/users.js';
 
 /** Reads .env when present (Node's own parser); real environment variables win. */
@@ -48,11 +51,16 @@ export async function syncClients(ctx: AppContext, clients: ClientConfig[]): Pro
   await ctx.clients.reload();
 }
 
-export async function start(config: LoadedConfig, opts: { db?: Db; onOpen?: DbOptions['onOpen'] } = {}): Promise<AppContext> {
+export async function start(
+  config: LoadedConfig,
+  opts: { db?: Db; onOpen?: DbOptions['onOpen']; onRetry?: (notice: RetryNotice) => void } = {},
+): Promise<AppContext> {
   const { env } = config;
   let db: Db;
   try {
-    db = opts.db ?? (await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, onOpen: opts.onOpen }));
+    db = opts.db ?? (await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, onOpen: opts.onOpen, timeouts: poolTimeouts(env) }));
+    // PostgreSQL not reachable yet: wait for it, with backoff (a wrong password still stops the start)
+    if (env.DATABASE_URL) await waitForDatabase(() => sql`select 1`.execute(db), opts.onRetry);
     await migrate(db);
   } catch (e) {
     throw new ConfigError(`database: ${(e as Error).message}`);

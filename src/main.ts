@@ -1,15 +1,18 @@
 // Start: load config, open the database, migrate, build the app, listen, close with grace.
 import path from 'node:path';
+import pino from 'pino';
 import { buildApp } from './app.js';
 import { loadConfig, readDotEnv, start } from './bootstrap.js';
 import { ConfigError } from './config/env.js';
-import { flushLogs } from './logger.js';
+import { flushLogs, logDestination, loggerOptions } from './logger.js';
 
 async function main(): Promise<void> {
   readDotEnv();
   const config = loadConfig();
   let pglite: string | undefined;
-  const ctx = await start(config, { onOpen: (created) => (pglite = created) });
+  // PostgreSQL not reachable at start: one line per try while waiting for it (src/db/wait-for-database.ts)
+  const startLog = pino(loggerOptions(config.env), logDestination());
+  const ctx = await start(config, { onOpen: (created) => (pglite = created), onRetry: (notice) => startLog.warn(notice, 'database not reachable; retrying') });
   const app = await buildApp(ctx);
   await app.listen({ port: config.env.PORT, host: config.env.HOST });
   // since the process started (performance.timeOrigin), so module loading is counted too

@@ -4,6 +4,7 @@ import { z } from 'zod';
 const SECONDS = 'must be a whole number of seconds from 1 to 31536000';
 const seconds = (fallback: number) => z.coerce.number({ error: SECONDS }).int(SECONDS).positive(SECONDS).max(31_536_000, SECONDS).default(fallback);
 const PORT = 'must be a port number from 0 to 65535';
+const TIMEOUT = 'must be a whole number of seconds from 1 to 600';
 const emptyAsUnset = (v: unknown) => (v === '' ? undefined : v);
 
 export const envSchema = z
@@ -26,6 +27,9 @@ export const envSchema = z
         .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
         .optional(),
     ),
+    // PostgreSQL: seconds to connect (or wait for a free connection) and for one statement (src/db/pg-pool.ts)
+    DATABASE_CONNECT_TIMEOUT: z.preprocess(emptyAsUnset, z.coerce.number({ error: TIMEOUT }).int(TIMEOUT).min(1, TIMEOUT).max(600, TIMEOUT).default(3)),
+    DATABASE_QUERY_TIMEOUT: z.preprocess(emptyAsUnset, z.coerce.number({ error: TIMEOUT }).int(TIMEOUT).min(1, TIMEOUT).max(600, TIMEOUT).default(5)),
     DATA_DIR: z.preprocess(emptyAsUnset, z.string().default('./data')),
     CLIENTS_FILE: z.preprocess(emptyAsUnset, z.string().default('config/clients.json')),
     USERS_FILE: z.preprocess(emptyAsUnset, z.string().optional()),

@@ -4,11 +4,11 @@ import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
-import pg from 'pg';
 import * as initial from '../../migrations/0001_initial.js';
 import { LOCK_FILE, lockDataDir } from './data-dir-lock.js';
 import { copyTemplateDir, isEmptyDataDir, readTemplateDump } from './pglite-template.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { createPool, type PoolTimeouts } from './pg-pool.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -26,6 +26,8 @@ export interface DbOptions {
   /** a dumped, migrated PGlite data dir to start from (tests) */
   loadDataDir?: Blob;
   poolSize?: number;
+  /** PostgreSQL: how long connecting and a statement may take (src/db/pg-pool.ts) */
+  timeouts?: PoolTimeouts;
   /** where the install-time PGlite template is (default: templateBase()) */
   template?: string;
   /** told how an embedded database came to be: unpacked from the install-time template, initdb, or already there */
@@ -34,10 +36,7 @@ export interface DbOptions {
 
 export async function openDatabase(opts: DbOptions): Promise<Db> {
   if (opts.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
-    // an idle client losing its connection must not crash the process
-    pool.on('error', () => {});
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPool(opts.databaseUrl, opts.poolSize ?? 10, opts.timeouts) }) });
   }
   const dataDir = opts.dataDir ?? './data';
   const inMemory = dataDir === 'memory://';
