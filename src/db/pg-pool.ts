@@ -44,6 +44,11 @@ export function createPool(connectionString: string, max: number, timeouts: Pool
   const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>();
   const wrap = (client: pg.PoolClient): PostgresPoolClient => {
     let lost = false;
+    // pg-pool listens for a connection error only while the client is idle; one lost while a
+    // request holds the client would otherwise be an uncaught 'error' event that ends the process
+    client.on('error', () => {
+      lost = true;
+    });
     const query = (...args: unknown[]) => {
       const result = (client.query as (...a: unknown[]) => unknown)(...args);
       if (result instanceof Promise)

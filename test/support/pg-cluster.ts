@@ -42,6 +42,8 @@ function runAs(): { uid: number; gid: number } | undefined {
 
 export interface Cluster {
   port: number;
+  /** whether start() ran last (not stop()) */
+  readonly running: boolean;
   /** postgres://postgres@127.0.0.1:port/<database> */
   url(database?: string): string;
   start(): void;
@@ -75,6 +77,9 @@ export async function createCluster(): Promise<Cluster> {
   let running = false;
   const cluster: Cluster = {
     port,
+    get running() {
+      return running;
+    },
     url: (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`,
     start() {
       // -w: returns once the server accepts connections
