@@ -5,6 +5,7 @@
 // ready, and client_credentials keeps issuing tokens from the caches; once it is back, service
 // resumes within 5 s with no restart. A server started while it is down waits for it.
 import { spawn } from 'node:child_process';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import pg from 'pg';
@@ -190,6 +191,53 @@ describe('PostgreSQL goes away and comes back', () => {
     const took = await until(async () => (await refresh(tokens.refresh_token)).statusCode === 200, back);
     expect(took).toBeLessThan(5_000);
   }, 180_000);
+});
+
+/** A TCP proxy to the cluster whose open connections can be made to go silent (a lost host). */
+async function silencingProxy(port: number) {
+  const open = new Set<{ client: Socket; server: Socket; silent: boolean }>();
+  const proxy = createServer((client) => {
+    const pair = { client, server: connect(port, '127.0.0.1'), silent: false };
+    open.add(pair);
+    client.on('data', (d) => pair.silent || pair.server.write(d));
+    pair.server.on('data', (d) => pair.silent || client.write(d));
+    const end = () => {
+      client.destroy();
+      pair.server.destroy();
+      open.delete(pair);
+    };
+    client.on('close', end).on('error', end);
+    pair.server.on('close', end).on('error', end);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (proxy.address() as AddressInfo).port,
+    silence: () => open.forEach((p) => (p.silent = true)),
+    close: () => {
+      open.forEach((p) => p.client.destroy());
+      proxy.close();
+    },
+  };
+}
+
+describe('a connection that stops answering', () => {
+  it('is dropped after the query timeout, not handed to the next request: new connections serve', async () => {
+    const proxy = await silencingProxy(cluster.port);
+    const pooled = await openDatabase({ databaseUrl: `postgres://postgres@127.0.0.1:${proxy.port}/outage`, poolSize: 2, timeouts: TIMEOUTS });
+    try {
+      // two open connections in the pool, then the path to them goes silent
+      await Promise.all([1, 2].map(() => sql`select pg_sleep(0.2)`.execute(pooled)));
+      proxy.silence();
+      const outcomes: string[] = [];
+      for (let i = 0; i < 5; i++) outcomes.push(await sql`select 1`.execute(pooled).then(() => 'ok', (e: unknown) => (isDatabaseUnavailable(e) ? 'unavailable' : String(e))));
+      // at most one failure per silent connection; after that, fresh connections answer
+      expect(outcomes.filter((o) => o === 'unavailable').length).toBeLessThanOrEqual(2);
+      expect(outcomes.slice(2)).toEqual(['ok', 'ok', 'ok']);
+    } finally {
+      proxy.close();
+      await pooled.destroy();
+    }
+  }, 120_000);
 });
 
 describe('a server started while PostgreSQL is down', () => {
