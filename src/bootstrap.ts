@@ -3,12 +3,11 @@
 import { existsSync } from 'node:fs';
 import { loadRegistry, type ClientConfig } from './config/clients.js';
 import { ConfigError, loadEnv, type Env } from './config/env.js';
-import { poolTimeouts } from './db/pg-pool.js';
 import { loadUsers, type UserConfig } from './config/users.js';
 import { createContext, type AppContext } from './context.js';
 import { hashPassword } from './crypto/password.js';
-import { sql } from 'kysely';
 import { migrate, openDatabase, type Db, type DbOptions } from './db/index.js';
+import { poolTimeouts } from './db/pg-pool.js';
 import { waitForDatabase, type RetryNotice } from './db/wait-for-database.js';
 import { SubConflictError } from './repositories/users.js';
 
@@ -60,7 +59,7 @@ export async function start(
   try {
     db = opts.db ?? (await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, onOpen: opts.onOpen, timeouts: poolTimeouts(env) }));
     // PostgreSQL not reachable yet: wait for it, with backoff (a wrong password still stops the start)
-    if (env.DATABASE_URL) await waitForDatabase(() => sql`select 1`.execute(db), opts.onRetry);
+    if (env.DATABASE_URL) await waitForDatabase(db, opts.onRetry);
     await migrate(db);
   } catch (e) {
     throw new ConfigError(`database: ${(e as Error).message}`);

@@ -3,11 +3,12 @@
 // up to 30 s between tries, and says so in one log line per failed try. Only errors that waiting
 // can fix are waited out (src/db/unavailable.ts); a wrong password or database name stops the
 // start at once.
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'kysely';
+import type { Db } from './index.js';
 import { isDatabaseUnavailable } from './unavailable.js';
 
-export const FIRST_DELAY_MS = 1_000;
-export const MAX_DELAY_MS = 30_000;
+const FIRST_DELAY_MS = 1_000;
+const MAX_DELAY_MS = 30_000;
 
 export interface RetryNotice {
   /** the failed try, from 1 */
@@ -18,15 +19,17 @@ export interface RetryNotice {
   error: string;
 }
 
-export async function waitForDatabase<T>(attempt: () => Promise<T>, onRetry: (notice: RetryNotice) => void = () => {}): Promise<T> {
+/** Returns once the database answers a query; throws at once an error that waiting cannot fix. */
+export async function waitForDatabase(db: Db, onRetry: (notice: RetryNotice) => void = () => {}): Promise<void> {
   let delay = FIRST_DELAY_MS;
   for (let n = 1; ; n++) {
     try {
-      return await attempt();
+      await sql`select 1`.execute(db);
+      return;
     } catch (e) {
       if (!isDatabaseUnavailable(e)) throw e;
       onRetry({ attempt: n, retry_in_ms: delay, error: describe(e) });
-      await sleep(delay);
+      await new Promise((resolve) => setTimeout(resolve, delay));
       delay = Math.min(delay * 2, MAX_DELAY_MS);
     }
   }
