@@ -12,6 +12,7 @@ import { Eta } from 'eta';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AppContext } from './context.js';
 import { logDestination, loggerOptions, RequestLog, requestLoggerFactory } from './logger.js';
+import { metricsSupport } from './metrics/index.js';
 import { sendAuthorizationResponse } from './oauth/authorize/response-modes.js';
 import { AuthorizationRedirectError, OAuthError, PageError, safeDescription } from './oauth/errors.js';
 import { isDatabaseUnavailable } from './db/unavailable.js';
@@ -26,6 +27,7 @@ import { introspectionRoutes } from './routes/introspection.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
+import { parRoutes } from './routes/par.js';
 import { revocationRoutes } from './routes/revocation.js';
 import { securityHeaders } from './routes/security-headers.js';
 import { tokenRoutes } from './routes/token.js';
@@ -72,12 +74,14 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   app.decorate('issuer', ctx.env.ISSUER);
   app.decorate('discovery', {} as Record<string, unknown>);
   await app.register(fastifyFormbody);
-  await app.register(fastifyCookie, { secret: ctx.secretKey });
+  // cookies signed under SECRET_KEY_PREVIOUS still count during a rotation; new ones use SECRET_KEY
+  await app.register(fastifyCookie, { secret: [...ctx.secretKeys] });
   await app.register(fastifyCsrf, {
     cookieKey: '__Host-csrf'.replace('__Host-', ctx.env.ISSUER.startsWith('https://') ? '__Host-' : ''),
     cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure: ctx.env.ISSUER.startsWith('https://'), signed: true },
   });
   const notFoundHeaders = securityHeaders(app, { https: ctx.env.ISSUER.startsWith('https://') });
+  await metricsSupport(app, ctx);
   await app.register(fastifyRateLimit, { global: false });
   await app.register(fastifyView, { engine: { eta: new Eta({ views: viewsDir, cache: true }) }, root: viewsDir });
   await corsSupport(app, ctx);
@@ -105,6 +109,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   await deviceAuthorizationRoutes(app, ctx);
   await deviceRoutes(app, ctx);
   await authorizeRoutes(app, ctx);
+  await parRoutes(app, ctx);
   await loginRoutes(app, ctx);
   await consentRoutes(app, ctx);
   await logoutRoutes(app, ctx);

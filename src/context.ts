@@ -12,6 +12,7 @@ import { DeviceCodesRepository } from './repositories/device-codes.js';
 import { GrantsRepository } from './repositories/grants.js';
 import { KeysRepository } from './repositories/keys.js';
 import { LoginAttemptsRepository } from './repositories/login-attempts.js';
+import { PushedAuthorizationRequestsRepository } from './repositories/pushed-authorization-requests.js';
 import { SessionsRepository } from './repositories/sessions.js';
 import { SettingsRepository } from './repositories/settings.js';
 import { TokensRepository } from './repositories/tokens.js';
@@ -26,6 +27,7 @@ export function createRepositories(db: Db) {
     grants: new GrantsRepository(db),
     keys: new KeysRepository(db),
     loginAttempts: new LoginAttemptsRepository(db),
+    pushedAuthorizationRequests: new PushedAuthorizationRequestsRepository(db),
     sessions: new SessionsRepository(db),
     settings: new SettingsRepository(db),
     tokens: new TokensRepository(db),
@@ -42,15 +44,18 @@ export interface AppContext {
   clients: ClientCache;
   /** SECRET_KEY, or in development one generated once and kept in the database */
   secretKey: string;
+  /** secretKey, then SECRET_KEY_PREVIOUS when set: sign with the first, accept any (rotation) */
+  secretKeys: readonly string[];
 }
 
-export async function createContext(env: Env, db: Db): Promise<AppContext> {
+export async function createContext(env: Env, db: Db, opts: { now?: () => number } = {}): Promise<AppContext> {
   const repos = createRepositories(db);
   // INTERFACE.md: dev generates SECRET_KEY and keeps it in the database; production requires it.
   const secretKey = env.SECRET_KEY ?? (await repos.settings.getOrCreate('generated_secret_key', () => randomToken(32)));
-  const keystore = new Keystore(repos.keys, new SecretBox(secretKey));
+  const previous = env.SECRET_KEY_PREVIOUS;
+  const keystore = new Keystore(repos.keys, new SecretBox(secretKey), { previousBox: previous ? new SecretBox(previous) : undefined, now: opts.now });
   await keystore.init();
   const clients = new ClientCache(repos.clients);
   await clients.reload();
-  return { env, db, repos, keystore, clients, secretKey };
+  return { env, db, repos, keystore, clients, secretKey, secretKeys: previous ? [secretKey, previous] : [secretKey] };
 }

@@ -7,6 +7,8 @@ import type { Env } from './config/env.js';
 const SENSITIVE_PARAMS = [
   'code', 'code_verifier', 'access_token', 'refresh_token', 'id_token', 'id_token_hint', 'token',
   'client_secret', 'client_assertion', 'password', 'device_code', 'user_code', 'login_hint', 'state', 'nonce',
+  // a request object (RFC 9101) carries state, nonce and hints; a request_uri (RFC 9126) stands for a request
+  'request', 'request_uri',
 ];
 
 export function redactUrl(url: string): string {

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { buildApp } from './app.js';
 import { loadConfig, readDotEnv, start } from './bootstrap.js';
 import { ConfigError } from './config/env.js';
+import { scheduleKeyRotation } from './crypto/key-rotation.js';
 import { flushLogs, logDestination, loggerOptions } from './logger.js';
 
 async function main(): Promise<void> {
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
   const purge = setInterval(() => {
     ctx.repos.tokens.purgeExpired().catch((e: unknown) => app.log.warn({ err: e }, 'purging expired rows failed'));
   }, 3_600_000).unref();
+  const keyRotation = scheduleKeyRotation(ctx, app.log); // KEY_ROTATION_DAYS, off by default
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
     closing = true;
     app.log.info({ signal }, 'shutting down');
     clearInterval(purge);
+    keyRotation?.stop();
     const force = setTimeout(() => process.exit(1), 10_000).unref();
     try {
       await app.close(); // stops accepting, waits for in-flight requests

@@ -17,6 +17,8 @@ export const GRANT_TYPES = [
 export const RESPONSE_TYPES = ['code', 'id_token', 'id_token token'] as const;
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 export const SIGNING_ALGS = ['RS256', 'ES256'] as const;
+/** Algorithms a request object (RFC 9101) may be signed with; never none. */
+export const REQUEST_OBJECT_SIGNING_ALGS = ['RS256', 'ES256', 'PS256', 'EdDSA'] as const;
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
@@ -93,6 +95,11 @@ export const clientSchema = z
     refresh_token_ttl: ttl.optional(),
     // default audience of access tokens; also the resources (RFC 8707) this client may ask for
     audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    // RFC 9126 §6: authorization requests only through the pushed authorization request endpoint
+    require_pushed_authorization_requests: z.boolean().default(false),
+    // RFC 9101 §10.5: authorization requests only as a signed request object; §10.1: its algorithm
+    require_signed_request_object: z.boolean().default(false),
+    request_object_signing_alg: z.enum(REQUEST_OBJECT_SIGNING_ALGS).optional(),
   })
   .transform((c, ctx) => {
     const method = c.token_endpoint_auth_method ?? (c.client_secret ? 'client_secret_basic' : c.jwks || c.jwks_uri ? 'private_key_jwt' : 'none');
@@ -117,6 +124,8 @@ export const clientSchema = z
     if (responseTypes.includes('code') && !grants.has('authorization_code')) issue(['grant_types'], 'response_types has code but grant_types lacks authorization_code');
     if ((grants.has('authorization_code') || grants.has('implicit')) && c.redirect_uris.length === 0)
       issue(['redirect_uris'], 'at least one redirect URI is required for authorization_code or implicit');
+    if ((c.require_signed_request_object || c.request_object_signing_alg) && !c.jwks && !c.jwks_uri)
+      issue([c.require_signed_request_object ? 'require_signed_request_object' : 'request_object_signing_alg'], 'needs jwks or jwks_uri, the keys request objects are verified with');
     if (grants.has('refresh_token') && grants.size === 1) issue(['grant_types'], 'refresh_token alone cannot obtain a first token');
 
     return {
@@ -138,6 +147,9 @@ export const clientSchema = z
       id_token_ttl: c.id_token_ttl,
       refresh_token_ttl: c.refresh_token_ttl,
       audience: c.audience === undefined ? [] : Array.isArray(c.audience) ? c.audience : [c.audience],
+      require_pushed_authorization_requests: c.require_pushed_authorization_requests,
+      require_signed_request_object: c.require_signed_request_object,
+      request_object_signing_alg: c.request_object_signing_alg,
     };
   });
 

@@ -5,7 +5,11 @@ const SECONDS = 'must be a whole number of seconds from 1 to 31536000';
 const seconds = (fallback: number) => z.coerce.number({ error: SECONDS }).int(SECONDS).positive(SECONDS).max(31_536_000, SECONDS).default(fallback);
 const PORT = 'must be a port number from 0 to 65535';
 const TIMEOUT = 'must be a whole number of seconds from 1 to 600';
+const METRICS_PORT = 'must be a port number from 1 to 65535';
 const emptyAsUnset = (v: unknown) => (v === '' ? undefined : v);
+const DAYS = 'must be a whole number of days from 1 to 3650';
+/** How long relying parties may cache the JWKS (its Cache-Control max-age, src/routes/jwks.ts). */
+export const JWKS_MAX_AGE_SECONDS = 300;
 
 export const envSchema = z
   .object({
@@ -34,6 +38,10 @@ export const envSchema = z
     CLIENTS_FILE: z.preprocess(emptyAsUnset, z.string().default('config/clients.json')),
     USERS_FILE: z.preprocess(emptyAsUnset, z.string().optional()),
     SECRET_KEY: z.preprocess(emptyAsUnset, z.string().min(32, 'must be at least 32 characters').optional()),
+    // SECRET_KEY rotation: what was sealed or signed under the previous key still opens (README)
+    SECRET_KEY_PREVIOUS: z.preprocess(emptyAsUnset, z.string().min(32, 'must be at least 32 characters').optional()),
+    KEY_PUBLICATION_DELAY_SECONDS: z.preprocess(emptyAsUnset, seconds(600)),
+    KEY_ROTATION_DAYS: z.preprocess(emptyAsUnset, z.coerce.number({ error: DAYS }).int(DAYS).positive(DAYS).max(3650, DAYS).optional()),
     LOG_LEVEL: z.preprocess(
       emptyAsUnset,
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -44,7 +52,16 @@ export const envSchema = z
     AUTHORIZATION_CODE_TTL: z.preprocess(emptyAsUnset, seconds(60)),
     DEVICE_CODE_TTL: z.preprocess(emptyAsUnset, seconds(600)),
     LOGIN_SESSION_TTL: z.preprocess(emptyAsUnset, seconds(86_400)),
+    // /metrics (src/metrics): on a listener of its own, and/or on the public one behind a bearer token; neither: off
+    METRICS_PORT: z.preprocess(emptyAsUnset, z.coerce.number({ error: METRICS_PORT }).int(METRICS_PORT).min(1, METRICS_PORT).max(65535, METRICS_PORT).optional()),
+    METRICS_HOST: z.preprocess(emptyAsUnset, z.string().default('127.0.0.1')),
+    // RFC 6750 §2.1: the b64token syntax, so that it can be sent as `Authorization: Bearer <token>`
+    METRICS_TOKEN: z.preprocess(emptyAsUnset, z.string().regex(/^[A-Za-z0-9\-._~+/]+=*$/, 'must be letters, digits and -._~+/ (RFC 6750 §2.1 b64token)').optional()),
+    // RFC 9126 §2.2: lifetime of a request_uri; §6: the AS may require PAR of every client
+    PUSHED_AUTHORIZATION_REQUEST_TTL: z.preprocess(emptyAsUnset, seconds(60)),
+    REQUIRE_PUSHED_AUTHORIZATION_REQUESTS: z.preprocess(emptyAsUnset, z.stringbool({ error: 'must be true or false' }).default(false)),
   })
+  .refine((env) => env.METRICS_PORT === undefined || env.METRICS_PORT !== env.PORT, { path: ['METRICS_PORT'], message: 'must differ from PORT' })
   .transform((env) => {
     const production = env.NODE_ENV === 'production';
     return {
@@ -81,6 +98,14 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     // INTERFACE.md: production refuses unsafe settings with a clear message.
     if (!env.ISSUER.startsWith('https://')) throw new ConfigError('environment: ISSUER must be https:// in production');
     if (!env.SECRET_KEY) throw new ConfigError('environment: SECRET_KEY is required in production (32+ random characters)');
+    if (env.METRICS_TOKEN && env.METRICS_TOKEN.length < 32) throw new ConfigError('environment: METRICS_TOKEN must be at least 32 characters in production');
   }
+  if (env.SECRET_KEY_PREVIOUS && !env.SECRET_KEY) throw new ConfigError('environment: SECRET_KEY_PREVIOUS needs SECRET_KEY, the new key, beside it');
+  if (env.SECRET_KEY_PREVIOUS !== undefined && env.SECRET_KEY_PREVIOUS === env.SECRET_KEY) throw new ConfigError('environment: SECRET_KEY_PREVIOUS must differ from SECRET_KEY');
+  // a new signing key may sign only once every cached copy of the JWKS has it
+  if (env.KEY_PUBLICATION_DELAY_SECONDS <= JWKS_MAX_AGE_SECONDS)
+    throw new ConfigError(`environment: KEY_PUBLICATION_DELAY_SECONDS must be longer than the ${JWKS_MAX_AGE_SECONDS} s relying parties may cache the JWKS for`);
+  if (env.KEY_ROTATION_DAYS !== undefined && env.KEY_ROTATION_DAYS * 86_400 <= env.KEY_PUBLICATION_DELAY_SECONDS)
+    throw new ConfigError('environment: KEY_ROTATION_DAYS must be longer than KEY_PUBLICATION_DELAY_SECONDS');
   return env;
 }

@@ -3,9 +3,15 @@
 // an in-memory copy, refreshed in the background once it is older than RELOAD_MS
 // (src/db/refresh-ahead.ts) and whenever a token names a kid it does not know
 // (throttled), so a rotation on one instance reaches the others without a restart.
+//
+// A rotated-in key is published at once but signs only from its activation time, a publication
+// delay later (longer than relying parties cache the JWKS), so no relying party sees a kid it
+// has not fetched. The activation time is in the cached rows, so the switch is decided at sign
+// time without asking the database.
 import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK, type JWTPayload, type JWTVerifyOptions, type JWTHeaderParameters } from 'jose';
+import { ConfigError } from '../config/env.js';
 import { RefreshAhead } from '../db/refresh-ahead.js';
-import type { KeysRepository } from '../repositories/keys.js';
+import type { KeysRepository, RotationTimes } from '../repositories/keys.js';
 import { randomToken } from './random.js';
 import type { SecretBox } from './secret-box.js';
 
@@ -15,28 +21,59 @@ export type SigningAlg = (typeof SUPPORTED_ALGS)[number];
 interface LoadedKey {
   kid: string;
   alg: SigningAlg;
-  active: boolean;
+  /** when it starts signing (epoch ms) */
+  activatesAt: number;
   publicJwk: JWK;
   publicKey: CryptoKey;
   privateKey: CryptoKey;
 }
 
+export interface KeystoreOptions {
+  /** SECRET_KEY_PREVIOUS: keys sealed under it still open, and init() reseals them under SECRET_KEY */
+  previousBox?: SecretBox | undefined;
+  /** the clock that decides whether a published key signs yet (epoch ms; tests move it) */
+  now?: (() => number) | undefined;
+}
+
 export class Keystore {
   static readonly RELOAD_MS = 60_000;
   private keys = new Map<string, LoadedKey>();
-  private signing = new Map<SigningAlg, LoadedKey>();
+  /** per algorithm, its published keys, the latest activation first */
+  private byAlg = new Map<SigningAlg, LoadedKey[]>();
   private readonly refresher = new RefreshAhead(() => this.load(), Keystore.RELOAD_MS);
   private lastMissReload = 0;
+  private readonly previousBox: SecretBox | undefined;
+  private readonly now: () => number;
 
   constructor(
     private readonly repo: KeysRepository,
     private readonly box: SecretBox,
-  ) {}
+    opts: KeystoreOptions = {},
+  ) {
+    this.previousBox = opts.previousBox;
+    this.now = opts.now ?? Date.now;
+  }
 
-  /** Makes sure each algorithm has an active key (first start), then loads them. */
+  /** Reseals keys left under SECRET_KEY_PREVIOUS, makes sure each algorithm has a key (first start), then loads them. */
   async init(): Promise<void> {
+    if (this.previousBox) await this.resealUnderCurrent(this.previousBox);
     for (const alg of SUPPORTED_ALGS) await this.repo.insertIfNoActive(alg, () => this.generate(alg));
     await this.reload();
+  }
+
+  /**
+   * SECRET_KEY rotation: every private key that opens only under the previous SECRET_KEY is
+   * sealed again under the current one, in one transaction. Idempotent: a key that already opens
+   * under the current SECRET_KEY is left alone, so a second instance or a restart changes nothing.
+   */
+  private async resealUnderCurrent(previous: SecretBox): Promise<void> {
+    await this.repo.resealAll((kid, sealed) => {
+      if (open(this.box, sealed) !== undefined) return undefined;
+      const plain = open(previous, sealed);
+      if (plain === undefined)
+        throw new ConfigError(`environment: SECRET_KEY_PREVIOUS: signing key ${kid} opens under neither SECRET_KEY nor SECRET_KEY_PREVIOUS; set SECRET_KEY_PREVIOUS to the SECRET_KEY it was sealed with`);
+      return this.box.seal(plain);
+    });
   }
 
   private async generate(alg: SigningAlg) {
@@ -55,55 +92,83 @@ export class Keystore {
   private async load(): Promise<void> {
     const rows = await this.repo.published();
     const next = new Map<string, LoadedKey>();
-    const signing = new Map<SigningAlg, LoadedKey>();
+    const byAlg = new Map<SigningAlg, LoadedKey[]>();
     for (const row of rows) {
       const alg = row.alg as SigningAlg;
       const existing = this.keys.get(row.kid);
-      const key: LoadedKey = existing
-        ? { ...existing, active: row.retired_at === null }
-        : {
-            kid: row.kid,
-            alg,
-            active: row.retired_at === null,
-            publicJwk: row.public_jwk as JWK,
-            publicKey: (await importJWK(row.public_jwk as JWK, alg)) as CryptoKey,
-            privateKey: (await importJWK(JSON.parse(this.openPrivate(row.kid, row.private_jwk_encrypted)) as JWK, alg)) as CryptoKey,
-          };
+      const key: LoadedKey = existing ?? {
+        kid: row.kid,
+        alg,
+        activatesAt: new Date(row.activates_at).getTime(),
+        publicJwk: row.public_jwk as JWK,
+        publicKey: (await importJWK(row.public_jwk as JWK, alg)) as CryptoKey,
+        privateKey: (await importJWK(JSON.parse(this.openPrivate(row.kid, row.private_jwk_encrypted)) as JWK, alg)) as CryptoKey,
+      };
       next.set(key.kid, key);
-      // rows come newest first: the first active key of an algorithm signs
-      if (key.active && !signing.has(alg)) signing.set(alg, key);
+      // rows come latest activation first (KeysRepository.published)
+      const ofAlg = byAlg.get(alg) ?? [];
+      ofAlg.push(key);
+      byAlg.set(alg, ofAlg);
     }
     this.keys = next;
-    this.signing = signing;
+    this.byAlg = byAlg;
   }
 
   private openPrivate(kid: string, sealed: string): string {
-    try {
-      return this.box.open(sealed);
-    } catch {
-      throw new Error(`signing key ${kid} cannot be decrypted: SECRET_KEY is not the one it was sealed with`);
-    }
+    // a key that an instance not yet restarted sealed under SECRET_KEY_PREVIOUS still opens
+    const opened = open(this.box, sealed) ?? (this.previousBox && open(this.previousBox, sealed));
+    if (opened !== undefined) return opened;
+    throw new Error(`signing key ${kid} cannot be decrypted: SECRET_KEY is not the one it was sealed with`);
   }
 
-  /** Adds a new active key for `alg`; the old ones stay published for `publishSeconds` (the longest token lifetime). */
-  async rotate(alg: SigningAlg, publishSeconds: number): Promise<string> {
+  /**
+   * The key that signs now: of the published keys of `alg`, the one activated last. A key
+   * still in its publication delay does not sign yet. If the clock says none has activated (this
+   * host's clock behind the database's right after a first start), the earliest one signs: no
+   * relying party can have seen an older key of this algorithm.
+   */
+  private signingKey(alg: SigningAlg): LoadedKey | undefined {
+    const keys = this.byAlg.get(alg) ?? [];
+    const now = this.now();
+    return keys.find((k) => k.activatesAt <= now) ?? keys.at(-1);
+  }
+
+  /**
+   * Adds the next key of `alg`: published at once, signing after `times.delaySeconds`; the key it
+   * replaces stays published `times.publishSeconds` after that (the longest token lifetime).
+   */
+  async rotate(alg: SigningAlg, times: RotationTimes): Promise<string> {
     const k = await this.generate(alg);
-    await this.repo.rotate(alg, k, publishSeconds);
+    await this.repo.rotate(alg, k, times);
     await this.reload();
     return k.kid;
   }
 
-  /** The public JWK Set (RFC 7517 §5): every published key, never a private member. */
+  /** Rotates `alg` as `rotate` does, only if its newest key is older than `maxAgeDays`; returns the new kid, if any. */
+  async rotateIfOlderThan(alg: SigningAlg, maxAgeDays: number, times: RotationTimes): Promise<string | undefined> {
+    const kid = await this.repo.rotateIfOlderThan(alg, maxAgeDays, () => this.generate(alg), times);
+    if (kid) await this.reload();
+    return kid;
+  }
+
+  /**
+   * The public JWK Set (RFC 7517 §5): every published key, never a private member. Read from the
+   * database on each call, so a key another instance just added is published here at once; the
+   * cached copy answers while the database cannot.
+   */
   async jwks(): Promise<{ keys: JWK[] }> {
-    const first = this.refresher.due();
-    if (first) await first;
+    try {
+      await this.reload();
+    } catch (e) {
+      if (!this.keys.size) throw e;
+    }
     return { keys: [...this.keys.values()].map((k) => k.publicJwk) };
   }
 
   async sign(payload: JWTPayload, opts: { alg: SigningAlg; typ?: string }): Promise<string> {
     const first = this.refresher.due();
     if (first) await first;
-    const key = this.signing.get(opts.alg);
+    const key = this.signingKey(opts.alg);
     if (!key) throw new Error(`no active signing key for ${opts.alg}`);
     const header: JWTHeaderParameters = { alg: opts.alg, kid: key.kid };
     if (opts.typ) header.typ = opts.typ;
@@ -128,5 +193,14 @@ export class Keystore {
       },
       { algorithms: [...SUPPORTED_ALGS], ...opts },
     );
+  }
+}
+
+/** The plaintext, or undefined when `sealed` was not sealed under this box's key. */
+function open(box: SecretBox, sealed: string): string | undefined {
+  try {
+    return box.open(sealed);
+  } catch {
+    return undefined;
   }
 }

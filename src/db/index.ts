@@ -5,7 +5,10 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
 import * as initial from '../../migrations/0001_initial.js';
+import * as signingKeyActivation from '../../migrations/0003_signing_key_activation.js';
+import * as pushedAuthorizationRequests from '../../migrations/0004_pushed_authorization_requests.js';
 import { LOCK_FILE, lockDataDir } from './data-dir-lock.js';
+import { monitoredDb } from './monitor.js';
 import { copyTemplateDir, isEmptyDataDir, readTemplateDump } from './pglite-template.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { createPool, type PoolTimeouts } from './pg-pool.js';
@@ -16,6 +19,8 @@ export type Db = Kysely<Database>;
 // Migrations are imported statically, so the same list works under tsx and from dist/.
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0003_signing_key_activation': signingKeyActivation,
+  '0004_pushed_authorization_requests': pushedAuthorizationRequests,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
@@ -36,7 +41,8 @@ export interface DbOptions {
 
 export async function openDatabase(opts: DbOptions): Promise<Db> {
   if (opts.databaseUrl) {
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPool(opts.databaseUrl, opts.poolSize ?? 10, opts.timeouts) }) });
+    const { pool, connections } = createPool(opts.databaseUrl, opts.poolSize ?? 10, opts.timeouts);
+    return monitoredDb(new PostgresDialect({ pool: connections }), pool);
   }
   const dataDir = opts.dataDir ?? './data';
   const inMemory = dataDir === 'memory://';
@@ -79,7 +85,7 @@ export async function openDatabase(opts: DbOptions): Promise<Db> {
     release?.();
     throw e;
   }
-  return new Kysely<Database>({ dialect: new PGliteDialect(pglite, release) });
+  return monitoredDb(new PGliteDialect(pglite, release));
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migrator works on any schema

@@ -21,12 +21,13 @@ export function poolTimeouts(env: Pick<Env, 'DATABASE_CONNECT_TIMEOUT' | 'DATABA
 }
 
 /**
- * A pg Pool for Kysely's PostgresDialect. A connection whose query failed because the database
- * was lost or stopped answering is destroyed when it is released instead of going back to the
- * pool: after pg's client-side query timeout the connection may still wait for the answer to the
- * abandoned query, and the next request handed that connection would wait behind it.
+ * A pg Pool (`pool`, for monitoring) and what Kysely's PostgresDialect takes connections from
+ * (`connections`). A connection whose query failed because the database was lost or stopped
+ * answering is destroyed when it is released instead of going back to the pool: after pg's
+ * client-side query timeout the connection may still wait for the answer to the abandoned
+ * query, and the next request handed that connection would wait behind it.
  */
-export function createPool(connectionString: string, max: number, timeouts: PoolTimeouts = DEFAULT_TIMEOUTS): PostgresPool {
+export function createPool(connectionString: string, max: number, timeouts: PoolTimeouts = DEFAULT_TIMEOUTS): { pool: pg.Pool; connections: PostgresPool } {
   const pool = new pg.Pool({
     connectionString,
     max,
@@ -65,7 +66,7 @@ export function createPool(connectionString: string, max: number, timeouts: Pool
       release: (destroy?: boolean) => client.release(destroy || lost),
     };
   };
-  return {
+  const connections: PostgresPool = {
     async connect() {
       const client = await pool.connect();
       let w = wrappers.get(client);
@@ -74,4 +75,5 @@ export function createPool(connectionString: string, max: number, timeouts: Pool
     },
     end: () => pool.end(),
   };
+  return { pool, connections };
 }

@@ -119,6 +119,9 @@ export interface SigningKeysTable {
   public_jwk: Json<Record<string, unknown>>;
   private_jwk_encrypted: string;
   created_at: CreatedAt;
+  /** when the key starts signing; until then it is only published (migrations/0003) */
+  activates_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** when it stops signing: the moment its successor activates */
   retired_at: Timestamp | null;
   publish_until: Timestamp | null;
 }
@@ -140,6 +143,15 @@ export interface AuditLogTable {
   detail: Json<Record<string, unknown>> | null;
 }
 
+export interface PushedAuthorizationRequestsTable {
+  request_uri_hash: string;
+  client_id: string;
+  params: Json<Record<string, string>>;
+  request_object: boolean;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+}
+
 export interface Database {
   settings: SettingsTable;
   clients: ClientsTable;
@@ -155,6 +167,7 @@ export interface Database {
   signing_keys: SigningKeysTable;
   login_attempts: LoginAttemptsTable;
   audit_log: AuditLogTable;
+  pushed_authorization_requests: PushedAuthorizationRequestsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

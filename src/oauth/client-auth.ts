@@ -44,7 +44,8 @@ function formDecode(s: string): string {
 }
 
 const remoteJwks = new Map<string, JWTVerifyGetKey>();
-function clientKeys(client: Client): JWTVerifyGetKey | undefined {
+/** The client's registered public keys (`jwks`, or `jwks_uri` fetched and cached by jose). */
+export function clientKeys(client: Client): JWTVerifyGetKey | undefined {
   if (client.jwks) return createLocalJWKSet(client.jwks as Parameters<typeof createLocalJWKSet>[0]);
   if (client.jwks_uri) {
     let set = remoteJwks.get(client.jwks_uri);

@@ -20,6 +20,7 @@ export type OAuthErrorCode =
   | 'interaction_required'
   | 'account_selection_required'
   | 'invalid_request_object'
+  | 'invalid_request_uri'
   | 'request_not_supported'
   | 'request_uri_not_supported'
   | 'registration_not_supported'

@@ -39,6 +39,7 @@ export class TokensRepository {
     await this.db.deleteFrom('authorization_codes').where('expires_at', '<', dayAgo).execute();
     await this.db.deleteFrom('refresh_tokens').where('expires_at', '<', sql<Date>`now()`).execute();
     await this.db.deleteFrom('grants').where('expires_at', '<', sql<Date>`now()`).execute();
+    await this.db.deleteFrom('pushed_authorization_requests').where('expires_at', '<', sql<Date>`now()`).execute();
     await this.db.deleteFrom('login_sessions').where('expires_at', '<', dayAgo).execute();
     await this.db.deleteFrom('login_attempts').where('window_started_at', '<', dayAgo).where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', sql<Date>`now()`)])).execute();
   }

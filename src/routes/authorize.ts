@@ -3,6 +3,7 @@
 // with the response type's parameters in the response mode.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { currentSession } from '../authentication/login-session.js';
+import { REQUEST_OBJECT_SIGNING_ALGS } from '../config/clients.js';
 import type { AppContext } from '../context.js';
 import { CLAIMS_SUPPORTED } from '../oauth/claims.js';
 import { LOGIN_MARKER, loginMarker, loginRequestedAt, requestParams } from '../oauth/authorize/interaction.js';
@@ -29,7 +30,7 @@ export async function proceed(ctx: AppContext, req: FastifyRequest, reply: Fasti
   const user = session && (await ctx.repos.users.findBySub(session.sub));
   if (!user) session = undefined;
   const granted = session ? await ctx.repos.consents.find(session.sub, request.client.client_id) : new Set<string>();
-  const next = nextStep({ request, session, granted, loginRequestedAt: loginRequestedAt(ctx.secretKey, request.params) });
+  const next = nextStep({ request, session, granted, loginRequestedAt: loginRequestedAt(ctx.secretKeys, request.params) });
   if (next.step === 'login') return reply.redirect(loginUrl(ctx, request), 303);
   if (next.step === 'consent') return renderConsent(ctx, reply, request, session!, user!);
   return respond(reply, { ctx, request, session: session!, user: user! });
@@ -45,8 +46,12 @@ export async function authorizeRoutes(app: FastifyInstance, ctx: AppContext): Pr
     prompt_values_supported: [...PROMPT_VALUES],
     claims_parameter_supported: true,
     claims_supported: CLAIMS_SUPPORTED,
-    request_parameter_supported: false,
+    // RFC 9101 §10 (OIDC Discovery §3): signed request objects by value; a request_uri only from
+    // our own pushed authorization request endpoint (RFC 9126), never fetched from elsewhere
+    request_parameter_supported: true,
     request_uri_parameter_supported: false,
+    request_object_signing_alg_values_supported: [...REQUEST_OBJECT_SIGNING_ALGS],
+    require_signed_request_object: false,
     authorization_response_iss_parameter_supported: true,
   });
 

@@ -48,7 +48,7 @@ export async function consentRoutes(app: FastifyInstance, ctx: AppContext): Prom
     const user = session && (await ctx.repos.users.findBySub(session.sub));
     if (!session || !user) throw new PageError('You are no longer signed in', 'Your sign-in ended before you answered. Go back to the application and start again.');
     // the form must be the one shown to this session for exactly this request
-    if (!isValidConsentMac(ctx.secretKey, request.params, session.id_hash))
+    if (!isValidConsentMac(ctx.secretKeys, request.params, session.id_hash))
       throw new PageError('This form has expired', 'You signed in or out since this page was shown. Go back to the application and start again.');
 
     const decision = body.decision;

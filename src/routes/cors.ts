@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 
 const PUBLIC = new Set(['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server', '/jwks']);
-const FOR_CLIENTS = new Set(['/token', '/userinfo', '/revoke', '/device_authorization']);
+const FOR_CLIENTS = new Set(['/token', '/userinfo', '/revoke', '/device_authorization', '/par']);
 
 const PUBLIC_PREFLIGHT = { 'access-control-allow-methods': 'GET', 'access-control-max-age': '600' };
 const CLIENT_PREFLIGHT = {

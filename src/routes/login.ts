@@ -91,6 +91,7 @@ export async function loginRoutes(app: FastifyInstance, ctx: AppContext): Promis
 
       // argon2id; unknown users cost the same; failures slow down, then lock (credentials.ts)
       const result = await checkCredentials(ctx, username, body.password, request.ip);
+      request.server.metrics?.credentialsChecked('login_page', result);
       if (!result.ok) {
         if (result.reason === 'locked') {
           const minutes = Math.max(1, Math.ceil(result.retry_after_seconds / 60));

@@ -44,6 +44,8 @@ export async function tokenRoutes(app: FastifyInstance, ctx: AppContext): Promis
     if (!handler) throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
     // RFC 6749 §5.2: the client must be registered for the grant
     if (!(client.grant_types as string[]).includes(grantType)) throw new OAuthError('unauthorized_client', `client is not registered for grant_type ${grantType}`);
-    return handler.handle({ ctx, client, params, resources, request });
+    const response = await handler.handle({ ctx, client, params, resources, request });
+    request.server.metrics?.tokenIssued(grantType);
+    return response;
   });
 }

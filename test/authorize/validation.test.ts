@@ -93,8 +93,8 @@ describe('later errors go to the redirect_uri with error, error_description, sta
     ['a negative max_age', { max_age: '-5' }, 'invalid_request'],
     ['an id_token_hint that is not our ID token', { id_token_hint: 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.' }, 'invalid_request'],
     ['a claims parameter that is not JSON', { claims: '{not json' }, 'invalid_request'],
-    ['a request object', { request: 'eyJhbGciOiJub25lIn0.e30.' }, 'request_not_supported'],
-    ['a request_uri', { request_uri: 'https://app.example.com/request.jwt' }, 'request_uri_not_supported'],
+    ['an unsigned (alg none) request object', { request: 'eyJhbGciOiJub25lIn0.e30.' }, 'invalid_request_object'],
+    ['a request_uri to fetch (only pushed ones are accepted)', { request_uri: 'https://app.example.com/request.jwt' }, 'request_uri_not_supported'],
   ];
   for (const [what, over, error, mode] of cases) {
     it(`${what}: ${error}`, async () => {
@@ -232,8 +232,12 @@ describe('discovery', () => {
       code_challenge_methods_supported: ['S256'],
       prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
       claims_parameter_supported: true,
-      request_parameter_supported: false,
+      request_parameter_supported: true,
       request_uri_parameter_supported: false,
+      request_object_signing_alg_values_supported: ['RS256', 'ES256', 'PS256', 'EdDSA'],
+      require_signed_request_object: false,
+      pushed_authorization_request_endpoint: `${s.issuer}/par`,
+      require_pushed_authorization_requests: false,
       authorization_response_iss_parameter_supported: true,
     });
     expect(m.grant_types_supported).toEqual(expect.arrayContaining(['authorization_code', 'implicit', 'refresh_token']));

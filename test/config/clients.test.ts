@@ -41,6 +41,19 @@ describe('client registry refusals', () => {
     );
   });
 
+  it('refuses require_signed_request_object or request_object_signing_alg without keys to verify request objects with', () => {
+    expect(refusal([web({ require_signed_request_object: true })])).toBe(
+      'clients.json: clients[0].require_signed_request_object: needs jwks or jwks_uri, the keys request objects are verified with',
+    );
+    expect(refusal([web({ request_object_signing_alg: 'ES256' })])).toBe(
+      'clients.json: clients[0].request_object_signing_alg: needs jwks or jwks_uri, the keys request objects are verified with',
+    );
+    expect(refusal([web({ jwks_uri: 'https://app.example.com/jwks', request_object_signing_alg: 'none' })])).toMatch(/^clients\.json: clients\[0\]\.request_object_signing_alg: /);
+    const c = parse([web({ jwks_uri: 'https://app.example.com/jwks', require_signed_request_object: true, request_object_signing_alg: 'PS256', require_pushed_authorization_requests: true })])[0]!;
+    expect(c).toMatchObject({ require_signed_request_object: true, request_object_signing_alg: 'PS256', require_pushed_authorization_requests: true });
+    expect(parse([web()])[0]).toMatchObject({ require_signed_request_object: false, require_pushed_authorization_requests: false });
+  });
+
   it('refuses a public client that turns PKCE off, and keeps PKCE on for public clients', () => {
     const spa = { client_id: 'spa', redirect_uris: ['http://localhost:5173/cb'], token_endpoint_auth_method: 'none' };
     expect(refusal([{ ...spa, require_pkce: false }])).toBe(

@@ -45,6 +45,15 @@ describe('environment', () => {
     expect(refusal({ LOG_LEVEL: 'loud' })).toMatch(/^environment: LOG_LEVEL: /);
   });
 
+  it('reads REQUIRE_PUSHED_AUTHORIZATION_REQUESTS as a boolean (off by default, "false" is off) and refuses other words', () => {
+    expect(loadEnv({}).REQUIRE_PUSHED_AUTHORIZATION_REQUESTS).toBe(false);
+    expect(loadEnv({ REQUIRE_PUSHED_AUTHORIZATION_REQUESTS: 'false' }).REQUIRE_PUSHED_AUTHORIZATION_REQUESTS).toBe(false);
+    expect(loadEnv({ REQUIRE_PUSHED_AUTHORIZATION_REQUESTS: 'true' }).REQUIRE_PUSHED_AUTHORIZATION_REQUESTS).toBe(true);
+    expect(refusal({ REQUIRE_PUSHED_AUTHORIZATION_REQUESTS: 'maybe' })).toBe('environment: REQUIRE_PUSHED_AUTHORIZATION_REQUESTS: must be true or false');
+    expect(loadEnv({}).PUSHED_AUTHORIZATION_REQUEST_TTL).toBe(60);
+    expect(refusal({ PUSHED_AUTHORIZATION_REQUEST_TTL: '0' })).toBe('environment: PUSHED_AUTHORIZATION_REQUEST_TTL: must be a whole number of seconds from 1 to 31536000');
+  });
+
   it('drops a trailing slash from ISSUER, so endpoint URLs have no double slash', () => {
     expect(loadEnv({ ISSUER: 'https://id.example.com/' }).ISSUER).toBe('https://id.example.com');
   });

@@ -127,8 +127,8 @@ describe('refusals as openid-client sees them', () => {
     ['only scopes the client did not register', { scope: 'invoices:read' }, 'invalid_scope'],
     ['code_challenge_method plain (S256 only)', { code_challenge_method: 'plain' }, 'invalid_request'],
     ['no code_challenge (require_pkce)', { code_challenge: '', code_challenge_method: '' }, 'invalid_request'],
-    ['a request object', { request: 'eyJhbGciOiJub25lIn0.e30.' }, 'request_not_supported'],
-    ['a request_uri', { request_uri: 'https://app.example.com/request.jwt' }, 'request_uri_not_supported'],
+    ['an unsigned (alg none) request object', { request: 'eyJhbGciOiJub25lIn0.e30.' }, 'invalid_request_object'],
+    ['a request_uri to fetch (only pushed ones are accepted)', { request_uri: 'https://app.example.com/request.jwt' }, 'request_uri_not_supported'],
     ['a malformed claims parameter', { claims: '{not json' }, 'invalid_request'],
   ];
   for (const [what, params, error] of cases) {

@@ -78,7 +78,7 @@ describe('keystore', () => {
     const before = await ctx.keystore.sign({ iss: env.ISSUER, sub: 'old' }, { alg: 'RS256' });
     const oldKid = JSON.parse(Buffer.from(before.split('.')[0]!, 'base64url').toString()).kid as string;
 
-    const newKid = await ctx.keystore.rotate('RS256', 3600);
+    const newKid = await ctx.keystore.rotate('RS256', { delaySeconds: 0, publishSeconds: 3600 });
     expect(newKid).not.toBe(oldKid);
     const after = await ctx.keystore.sign({ iss: env.ISSUER, sub: 'new' }, { alg: 'RS256' });
     expect(JSON.parse(Buffer.from(after.split('.')[0]!, 'base64url').toString()).kid).toBe(newKid);
@@ -101,7 +101,7 @@ describe('keystore', () => {
   it('stops publishing a retired key once its window is over, and then refuses its tokens', async () => {
     const before = await ctx.keystore.sign({ iss: env.ISSUER }, { alg: 'ES256' });
     const oldKid = JSON.parse(Buffer.from(before.split('.')[0]!, 'base64url').toString()).kid as string;
-    await ctx.keystore.rotate('ES256', 0);
+    await ctx.keystore.rotate('ES256', { delaySeconds: 0, publishSeconds: 0 });
     expect((await ctx.keystore.jwks()).keys.map((k) => k.kid)).not.toContain(oldKid);
     await expect(ctx.keystore.verify(before, {})).rejects.toThrow('unknown signing key');
   });
@@ -111,7 +111,7 @@ describe('keystore', () => {
     const other = new Keystore(new KeysRepository(db), new SecretBox(SECRET_KEY));
     await other.init();
     for (let round = 0; round < 3; round++) {
-      const kids = await Promise.all([ctx.keystore.rotate('ES256', 60), other.rotate('ES256', 60)]);
+      const kids = await Promise.all([ctx.keystore.rotate('ES256', { delaySeconds: 0, publishSeconds: 60 }), other.rotate('ES256', { delaySeconds: 0, publishSeconds: 60 })]);
       const active = (await rows()).filter((r) => r.alg === 'ES256' && r.retired_at === null);
       expect(active).toHaveLength(1);
       expect(kids).toContain(active[0]!.kid);

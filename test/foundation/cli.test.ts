@@ -7,10 +7,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/index.js';
 import type { CliIO } from '../../src/cli/io.js';
-import { retiredKeyPublishSeconds } from '../../src/cli/keys.js';
 import { loadEnv } from '../../src/config/env.js';
 import { parseUsers } from '../../src/config/users.js';
 import { createContext } from '../../src/context.js';
+import { retiredKeyPublishSeconds } from '../../src/crypto/key-rotation.js';
 import { verifyPassword } from '../../src/crypto/password.js';
 import type { Db } from '../../src/db/index.js';
 import { UsersRepository } from '../../src/repositories/users.js';
@@ -185,13 +185,14 @@ describe('cli: keys', () => {
 
     const r = await cli(['keys', 'rotate', '--alg', 'RS256'], { env: { ACCESS_TOKEN_TTL: '7200' } });
     expect(r.code).toBe(0);
-    expect(r.out[0]).toMatch(/^RS256: new signing key \S+; the previous key stays published until \S+ \(7260 s\)$/);
-    const newKid = /new signing key (\S+);/.exec(r.out[0]!)![1];
+    // published now, signing after KEY_PUBLICATION_DELAY_SECONDS (default 600)
+    expect(r.out[0]).toMatch(/^RS256: new signing key \S+, published now, signs from \S+ \(in 600 s\); the previous key signs until then and stays published until \S+ \(7260 s more\)$/);
+    const newKid = /new signing key (\S+),/.exec(r.out[0]!)![1];
 
     const list = (await cli(['keys', 'list'])).out.slice(1);
     const oldRsa = initial.find((c) => c[1] === 'RS256')![0]!;
-    expect(list.find((l) => l.startsWith(newKid!))).toMatch(/RS256 .* signing$/);
-    expect(list.find((l) => l.startsWith(oldRsa))).toMatch(/RS256 .* retired, published until /);
+    expect(list.find((l) => l.startsWith(newKid!))).toMatch(/RS256 .* published, signs from \S+$/);
+    expect(list.find((l) => l.startsWith(oldRsa))).toMatch(/RS256 .* signing until \S+$/);
     expect(list.find((l) => l.startsWith(initial.find((c) => c[1] === 'ES256')![0]!))).toMatch(/signing$/);
 
     const rows = await db.selectFrom('signing_keys').selectAll().where('kid', '=', oldRsa).execute();

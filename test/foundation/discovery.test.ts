@@ -36,7 +36,7 @@ describe('discovery', () => {
   it('builds every endpoint URL from ISSUER', () => {
     const urls = Object.entries(meta).filter(([k]) => k.endsWith('_endpoint') || k.endsWith('_uri'));
     expect(urls.map(([k]) => k)).toEqual(
-      expect.arrayContaining(['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'revocation_endpoint', 'introspection_endpoint', 'device_authorization_endpoint', 'end_session_endpoint']),
+      expect.arrayContaining(['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'revocation_endpoint', 'introspection_endpoint', 'device_authorization_endpoint', 'end_session_endpoint', 'pushed_authorization_request_endpoint']),
     );
     for (const [k, v] of urls) expect(String(v), k).toMatch(new RegExp(`^${ISSUER.replace(/\./g, '\\.')}/[^/]`));
     // and no other member carries a URL of another origin (a localhost default leaking through)

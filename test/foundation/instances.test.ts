@@ -66,7 +66,7 @@ describe('two instances on one database', () => {
   });
 
   it('see a key rotated by the other instance at once for verification', async () => {
-    await a.ctx.keystore.rotate('RS256', 3600);
+    await a.ctx.keystore.rotate('RS256', { delaySeconds: 0, publishSeconds: 3600 });
     const body = new URLSearchParams({ grant_type: 'client_credentials' }).toString();
     const r = await a.app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('service', SECRETS.service) }, payload: body });
     const token = r.json().access_token as string;

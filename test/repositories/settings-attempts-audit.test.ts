@@ -86,7 +86,7 @@ describe('KeysRepository.rotate', () => {
   it('adds the new key, retires the previous one with a publication window, and touches no other algorithm', async () => {
     const keys = new KeysRepository(db);
     await keys.insertIfNoActive('RS256', async () => ({ kid: 'r1', public_jwk: { kty: 'RSA' }, private_jwk_encrypted: 'sealed' }));
-    await keys.rotate('ES256', { kid: 'k2', public_jwk: { kty: 'EC' }, private_jwk_encrypted: 'sealed' }, 120);
+    await keys.rotate('ES256', { kid: 'k2', public_jwk: { kty: 'EC' }, private_jwk_encrypted: 'sealed' }, { delaySeconds: 0, publishSeconds: 120 });
     const rows = await db.selectFrom('signing_keys').selectAll().execute();
     const byKid = new Map(rows.map((r) => [r.kid, r]));
     expect(byKid.get('k2')).toMatchObject({ alg: 'ES256', retired_at: null, publish_until: null });

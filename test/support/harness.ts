@@ -105,6 +105,8 @@ export interface TestServerOptions {
   listen?: boolean;
   /** share a database with another server (two instances) */
   db?: Db;
+  /** the keystore's clock (epoch ms), to move past a key's publication delay */
+  now?: () => number;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
@@ -114,7 +116,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const port = opts.listen ? await freePort() : 0;
   const issuer = opts.listen ? `http://127.0.0.1:${port}` : 'http://localhost:3000';
   const env = loadEnv({ ISSUER: issuer, PORT: String(port), SECRET_KEY: 'test-secret-key-0123456789-0123456789', LOG_LEVEL: 'silent', ...opts.env });
-  const ctx = await createContext(env, db);
+  const ctx = await createContext(env, db, { now: opts.now });
   await syncClients(ctx, opts.clients ?? defaultClients());
   await syncUsers(ctx, opts.users ?? defaultUsers());
   const app = await buildApp(ctx, { logger: false });

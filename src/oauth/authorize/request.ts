@@ -9,7 +9,9 @@ import { AuthorizationRedirectError, OAuthError, PageError, type OAuthErrorCode 
 import { isValidCodeChallenge } from '../pkce.js';
 import { allowedScopes, parseScope } from '../scopes.js';
 import { verifyIdTokenHint, type IdTokenHint } from './id-token-hint.js';
+import type { RequestOrigin } from './interaction.js';
 import { isRegisteredRedirectUri } from './redirect-uri.js';
+import { resolveRequestSource } from './request-source.js';
 import type { ResponseMode } from './response-modes.js';
 
 export const RESPONSE_TYPES = ['code', 'id_token', 'id_token token'] as const;
@@ -36,8 +38,13 @@ export interface AuthorizationRequest {
   id_token_hint?: IdTokenHint | undefined;
   login_hint?: string | undefined;
   claims?: ClaimsRequest | undefined;
-  /** the parameters as received (single values), carried through the login and consent pages */
+  /**
+   * the parameters (single values): as received, or from the request object or pushed request;
+   * carried through the login and consent pages
+   */
   params: Record<string, string>;
+  /** whether the parameters came from a pushed request (RFC 9126) or a signed request object (RFC 9101) */
+  origin: RequestOrigin;
 }
 
 /** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) */
@@ -71,6 +78,32 @@ function readParams(source: unknown): { params: Record<string, string>; repeated
   return { params, repeated };
 }
 
+/**
+ * The response mode errors are sent with: the one the response would have used, or the response
+ * type's default (OAuth 2.0 Multiple Response Type Encoding Practices §2.1: fragment when tokens
+ * are returned).
+ */
+function errorResponseMode(params: Record<string, string>): ResponseMode {
+  const tokens = returnsToken(normalizeResponseType(params.response_type ?? ''));
+  const asked = params.response_mode;
+  const valid = asked !== undefined && (RESPONSE_MODES as string[]).includes(asked) && !(tokens && asked === 'query');
+  return valid ? (asked as ResponseMode) : tokens ? 'fragment' : 'query';
+}
+
+/**
+ * A refused request object or request_uri goes back to the client when the request names it and
+ * a registered redirect_uri (RFC 6749 §4.1.2.1), else it is shown to the person.
+ */
+async function sourceError(ctx: AppContext, e: unknown, sent: { params: Record<string, string>; repeated: string[] }): Promise<unknown> {
+  if (!(e instanceof OAuthError)) return e;
+  try {
+    const { redirect_uri } = await resolveClientAndRedirect(ctx, sent.params, sent.repeated);
+    return new AuthorizationRedirectError(e.error, e.description, { redirect_uri, response_mode: errorResponseMode(sent.params), state: sent.params.state });
+  } catch {
+    return e;
+  }
+}
+
 /** The client and redirect URI, or a page for the person (never a redirect: RFC 6749 §4.1.2.1). */
 export async function resolveClientAndRedirect(
   ctx: AppContext,
@@ -99,27 +132,33 @@ export async function resolveClientAndRedirect(
 
 /**
  * Validates an authorization request. Throws PageError while the client or redirect URI is in
- * doubt, AuthorizationRedirectError for everything after.
+ * doubt, AuthorizationRedirectError for everything after. `pushedBy` is the authenticated client
+ * at the pushed authorization request endpoint (RFC 9126 §2.1: validated as /authorize would).
  */
-export async function parseAuthorizationRequest(ctx: AppContext, source: unknown): Promise<AuthorizationRequest> {
-  const { params, repeated } = readParams(source);
+export async function parseAuthorizationRequest(ctx: AppContext, source: unknown, pushedBy?: Client): Promise<AuthorizationRequest> {
+  const sent = readParams(source);
+  let resolved;
+  try {
+    resolved = await resolveRequestSource(ctx, sent, pushedBy);
+  } catch (e) {
+    throw pushedBy ? e : await sourceError(ctx, e, sent);
+  }
+  const { params, repeated, origin } = resolved;
   const { client, redirect_uri, redirect_uri_sent } = await resolveClientAndRedirect(ctx, params, repeated);
 
   const responseType = normalizeResponseType(params.response_type ?? '');
   const implicit = isImplicit(responseType);
-  const tokens = returnsToken(responseType);
   const askedMode = params.response_mode;
-  // Errors use the mode the response would have used, or the response type's default
-  // (OAuth 2.0 Multiple Response Type Encoding Practices §2.1: fragment when tokens are returned).
-  const validMode = askedMode !== undefined && (RESPONSE_MODES as string[]).includes(askedMode) && !(tokens && askedMode === 'query');
-  const response_mode: ResponseMode = validMode ? (askedMode as ResponseMode) : tokens ? 'fragment' : 'query';
+  const response_mode = errorResponseMode(params);
   const state = params.state;
   const fail = (error: OAuthErrorCode, description: string) => new AuthorizationRedirectError(error, description, { redirect_uri, response_mode, state });
 
   if (repeated.length) throw fail('invalid_request', `parameter ${repeated[0]} is repeated (RFC 6749 section 3.1)`);
-  // OIDC Core §6: request objects are not supported (discovery says so)
-  if (params.request !== undefined) throw fail('request_not_supported', 'the request parameter (request object) is not supported');
-  if (params.request_uri !== undefined) throw fail('request_uri_not_supported', 'the request_uri parameter is not supported');
+  // RFC 9126 §5 and §6: PAR required server-wide or for this client
+  if (!origin.pushed && (ctx.env.REQUIRE_PUSHED_AUTHORIZATION_REQUESTS || client.require_pushed_authorization_requests))
+    throw fail('invalid_request', 'authorization requests must be pushed to the pushed authorization request endpoint first (RFC 9126); send its request_uri');
+  // RFC 9101 §10.5: require_signed_request_object
+  if (client.require_signed_request_object && !origin.signed) throw fail('invalid_request', 'this client must send its authorization request as a signed request object (RFC 9101)');
 
   // RFC 6749 §3.1.1
   if (!params.response_type) throw fail('invalid_request', 'response_type is missing');
@@ -215,5 +254,6 @@ export async function parseAuthorizationRequest(ctx: AppContext, source: unknown
     login_hint: params.login_hint,
     claims,
     params,
+    origin,
   };
 }

@@ -38,6 +38,7 @@ export const password: GrantHandler = {
 
     // §4.3.2: validate the resource owner credentials; §5.2: invalid_grant when they are wrong
     const result = await checkCredentials(ctx, params.username, params.password, request.ip);
+    request.server.metrics?.credentialsChecked('password_grant', result);
     if (!result.ok) throw new OAuthError('invalid_grant', result.reason === 'locked' ? LOCKED : INVALID_CREDENTIALS);
     const user = result.user;
 

@@ -29,6 +29,7 @@ export const refreshToken: GrantHandler = {
     if (redeemed.outcome === 'reused') {
       // RFC 9700 §4.14.2: a rotated token used again was stolen or replayed: end the whole family
       await ctx.repos.grants.revokeGrant(redeemed.grant_id);
+      request.server.metrics?.refreshTokenReused();
       await ctx.repos.audit.record({
         event: 'refresh_token_reused',
         client_id: client.client_id,
