@@ -6,6 +6,8 @@ import { ConfigError, loadEnv, type Env } from './config/env.js';
 import { loadUsers, type UserConfig } from './config/users.js';
 import { createContext, type AppContext } from './context.js';
 import { migrate, openDatabase, type Db, type DbOptions } from './db/index.js';
+import { poolTimeouts } from './db/pg-pool.js';
+import { waitForDatabase, type RetryNotice } from './db/wait-for-database.js';
 import { hashUsers, syncRegistry, upsertUsers } from './operations/registry-sync.js';
 
 /** Reads .env when present (Node's own parser); real environment variables win. */
@@ -41,7 +43,10 @@ export async function syncClients(ctx: AppContext, clients: ClientConfig[]): Pro
   await ctx.clients.reload();
 }
 
-export async function start(config: LoadedConfig, opts: { db?: Db; onOpen?: DbOptions['onOpen'] } = {}): Promise<AppContext> {
+export async function start(
+  config: LoadedConfig,
+  opts: { db?: Db; onOpen?: DbOptions['onOpen']; onRetry?: (notice: RetryNotice) => void } = {},
+): Promise<AppContext> {
   const { env } = config;
   // hashing the users file's passwords (argon2id, in libuv's threadpool) is the slow part of a
   // start after the database, and runs while the database opens
@@ -49,7 +54,9 @@ export async function start(config: LoadedConfig, opts: { db?: Db; onOpen?: DbOp
   users.catch(() => {}); // awaited below; a failure is reported there
   let db: Db;
   try {
-    db = opts.db ?? (await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, onOpen: opts.onOpen }));
+    db = opts.db ?? (await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, onOpen: opts.onOpen, timeouts: poolTimeouts(env) }));
+    // PostgreSQL not reachable yet: wait for it, with backoff (a wrong password still stops the start)
+    if (env.DATABASE_URL) await waitForDatabase(db, opts.onRetry);
     await migrate(db);
   } catch (e) {
     throw new ConfigError(`database: ${(e as Error).message}`);

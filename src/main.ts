@@ -1,10 +1,11 @@
 // Start: load config, open the database, migrate, build the app, listen, close with grace.
 import path from 'node:path';
+import pino from 'pino';
 import { buildApp } from './app.js';
 import { loadConfig, readDotEnv, start } from './bootstrap.js';
 import { ConfigError } from './config/env.js';
 import { scheduleKeyRotation } from './crypto/key-rotation.js';
-import { flushLogs } from './logger.js';
+import { flushLogs, logDestination, loggerOptions } from './logger.js';
 import { CleanupJob } from './maintenance/cleanup.js';
 import { RegistryReloader } from './operations/registry-reload.js';
 import { gracefulShutdown } from './operations/shutdown.js';
@@ -13,7 +14,9 @@ async function main(): Promise<void> {
   readDotEnv();
   const config = loadConfig();
   let pglite: string | undefined;
-  const ctx = await start(config, { onOpen: (created) => (pglite = created) });
+  // PostgreSQL not reachable at start: one line per try while waiting for it (src/db/wait-for-database.ts)
+  const startLog = pino(loggerOptions(config.env), logDestination());
+  const ctx = await start(config, { onOpen: (created) => (pglite = created), onRetry: (notice) => startLog.warn(notice, 'database not reachable; retrying') });
   const app = await buildApp(ctx);
   await app.listen({ port: config.env.PORT, host: config.env.HOST });
   // since the process started (performance.timeOrigin), so module loading is counted too
