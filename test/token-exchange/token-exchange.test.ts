@@ -236,6 +236,29 @@ describe('token exchange: subject tokens refused (invalid_request, RFC 8693 2.2.
   });
 });
 
+describe('token exchange: bad input', () => {
+  it('answers malformed tokens and parameters with invalid_request, never a 500', async () => {
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const unsigned = `${b64({ alg: 'none', typ: 'at+jwt' })}.${b64({ iss: s.issuer, sub: ALICE.sub, client_id: 'gateway', aud: 'gateway', exp: 9999999999, iat: 1, jti: 'x' })}.`;
+    const badHeader = `${Buffer.from('not json').toString('base64url')}.${b64({})}.sig`;
+    for (const [what, token] of [
+      ['alg none', unsigned],
+      ['a header that is not JSON', badHeader],
+      ['a huge value', 'x'.repeat(60_000)],
+      ['control characters', 'a\u0000.b\n.c'],
+    ]) {
+      for (const type of [ACCESS_TOKEN, ID_TOKEN, JWT]) {
+        const subject = await exchange({ subject_token: token, subject_token_type: type, audience: ORDERS_API });
+        expect(subject.statusCode, `${what} as ${type}`).toBe(400);
+        expect(subject.json().error, `${what} as ${type}`).toBe('invalid_request');
+        const user = await signedIn();
+        const actor = await exchange({ subject_token: user.access_token, subject_token_type: ACCESS_TOKEN, actor_token: token, actor_token_type: type, audience: ORDERS_API });
+        expect(actor.json().error, `actor: ${what} as ${type}`).toBe('invalid_request');
+      }
+    }
+  });
+});
+
 describe('token exchange: ID token as subject', () => {
   it('exchanges the client\'s own ID token for an access token with the openid scope only', async () => {
     const user = await signedIn();
