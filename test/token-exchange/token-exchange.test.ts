@@ -92,6 +92,10 @@ describe('token exchange: delegation (actor_token)', () => {
     const r = await exchange({ subject_token: user.access_token, subject_token_type: ACCESS_TOKEN, actor_token: await ownToken('gateway'), actor_token_type: ACCESS_TOKEN, audience: ORDERS_API });
     expect(r.statusCode).toBe(200);
     expect(claimsOf(r.json().access_token)).toMatchObject({ sub: ALICE.sub, client_id: 'gateway', act: { sub: 'gateway' } });
+    // and the exchange is in the audit log, with who acted
+    const jti = claimsOf(r.json().access_token).jti;
+    const entry = (await s.ctx.repos.audit.recent(20)).find((e) => e.event === 'token_exchanged' && (e.detail as { jti?: string }).jti === jti);
+    expect(entry).toMatchObject({ client_id: 'gateway', sub: ALICE.sub, detail: { aud: ORDERS_API, subject_client_id: 'frontend', act: { sub: 'gateway' } } });
   });
 
   it('nests the prior actor when the subject token already has an act claim, and keeps it without a new actor', async () => {
