@@ -113,6 +113,7 @@ export interface VerifiedAccessToken {
   jti: string;
   grant_id?: string;
   auth_time?: number;
+  act?: ActClaim;
 }
 
 /**

@@ -49,7 +49,7 @@ describe('token exchange with openid-client (RFC 8693)', () => {
     expect(payload).toMatchObject({ sub: ALICE.sub, client_id: 'gateway', scope: 'orders:read', act: { sub: 'gateway' } });
     // the authorization server still vouches for it
     const info = await client.tokenIntrospection(gateway, t.access_token);
-    expect(info).toMatchObject({ active: true, sub: ALICE.sub, client_id: 'gateway', scope: 'orders:read' });
+    expect(info).toMatchObject({ active: true, sub: ALICE.sub, client_id: 'gateway', scope: 'orders:read', act: { sub: 'gateway' } });
   });
 
   it('impersonates without an actor, with the user\'s scope the gateway may hold', async () => {

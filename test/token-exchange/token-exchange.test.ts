@@ -92,6 +92,8 @@ describe('token exchange: delegation (actor_token)', () => {
     const r = await exchange({ subject_token: user.access_token, subject_token_type: ACCESS_TOKEN, actor_token: await ownToken('gateway'), actor_token_type: ACCESS_TOKEN, audience: ORDERS_API });
     expect(r.statusCode).toBe(200);
     expect(claimsOf(r.json().access_token)).toMatchObject({ sub: ALICE.sub, client_id: 'gateway', act: { sub: 'gateway' } });
+    // introspection tells a resource server who acts (RFC 8693 4.1)
+    expect((await introspect(r.json().access_token)).json()).toMatchObject({ active: true, sub: ALICE.sub, act: { sub: 'gateway' } });
     // and the exchange is in the audit log, with who acted
     const jti = claimsOf(r.json().access_token).jti;
     const entry = (await s.ctx.repos.audit.recent(20)).find((e) => e.event === 'token_exchanged' && (e.detail as { jti?: string }).jti === jti);

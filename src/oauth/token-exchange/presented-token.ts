@@ -54,7 +54,7 @@ export async function verifyPresentedToken(ctx: AppContext, token: string, token
 async function accessToken(ctx: AppContext, token: string): Promise<PresentedToken | undefined> {
   const t = await verifyAccessToken(ctx, token);
   if (!t) return undefined;
-  const act = actClaim.safeParse((t as unknown as JWTPayload).act);
+  const act = actClaim.safeParse(t.act);
   return {
     type: ACCESS_TOKEN_TYPE,
     sub: t.sub,
