@@ -55,6 +55,8 @@ const DESCRIPTIONS: Record<string, string> = {
   id_token_ttl: 'ID token lifetime in seconds (overrides ID_TOKEN_TTL).',
   refresh_token_ttl: 'Refresh token lifetime in seconds (overrides REFRESH_TOKEN_TTL).',
   audience: 'Default audience (aud) of access tokens; also the resources (RFC 8707) this client may ask for.',
+  token_exchange:
+    'Token exchange (RFC 8693) policy: allowed_audiences lists the audience or resource values this client may exchange tokens for. Required with the token-exchange grant.',
   $comment: 'Free text, ignored.',
 };
 
