@@ -47,6 +47,14 @@ export async function startSession(ctx: AppContext, reply: FastifyReply, sub: st
   return { id, id_hash: sha256(id), sub, auth_time: authTime, expires_at: expires };
 }
 
+/**
+ * The session's `sid` (OIDC Front-/Back-Channel Logout): put in ID tokens and logout tokens, so
+ * it must not open anything; a hash of the id's hash does not, and needs no column.
+ */
+export function sidOf(idHash: string): string {
+  return sha256(`sid\0${idHash}`);
+}
+
 export async function endSession(ctx: AppContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const id = cookieValue(ctx, request);
   if (id) await ctx.repos.sessions.end(id);

@@ -1,14 +1,16 @@
 // `clients check [FILE]` and `clients schema`.
 import { loadRegistry, registryJsonSchema } from '../config/clients.js';
+import { checkSectorIdentifiers } from '../config/sector-identifier.js';
 import { CliError, parse, type CliIO } from './io.js';
 
 /** Validates a registry with the loader the server uses; production checks with --production or NODE_ENV=production. */
-export function clientsCheck(args: string[], io: CliIO): void {
+export async function clientsCheck(args: string[], io: CliIO): Promise<void> {
   const { values, positionals } = parse(args, { production: { type: 'boolean' } }, true);
   if (positionals.length > 1) throw new CliError('clients check takes one FILE');
   const file = positionals[0] ?? (io.env.CLIENTS_FILE || 'config/clients.json');
   const production = values.production === true || io.env.NODE_ENV === 'production';
   const clients = loadRegistry(file, { production, env: io.env });
+  await checkSectorIdentifiers(clients, file);
   io.out(`OK: ${file}: ${clients.length} client${clients.length === 1 ? '' : 's'}${production ? ' (production checks)' : ''}`);
 }
 
@@ -34,6 +36,12 @@ const DESCRIPTIONS: Record<string, string> = {
   id_token_ttl: 'ID token lifetime in seconds (overrides ID_TOKEN_TTL).',
   refresh_token_ttl: 'Refresh token lifetime in seconds (overrides REFRESH_TOKEN_TTL).',
   audience: 'Default audience (aud) of access tokens; also the resources (RFC 8707) this client may ask for.',
+  backchannel_logout_uri:
+    'OpenID Connect Back-Channel Logout: where a logout_token is POSTed when a login session this client signed in to ends. https in production; no fragment.',
+  backchannel_logout_session_required: 'The logout token must carry sid (it always does here). Needs backchannel_logout_uri.',
+  subject_type: 'public (default): every client sees the same sub; pairwise: a sub of its own per sector (OIDC Core section 8).',
+  sector_identifier_uri:
+    'For pairwise: a JSON array of URLs, fetched at start, listing every redirect URI; its host is the sector. Required when the redirect URIs have several hosts. https in production.',
   $comment: 'Free text, ignored.',
 };
 
