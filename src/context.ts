@@ -6,6 +6,7 @@ import { randomToken } from './crypto/random.js';
 import { SecretBox } from './crypto/secret-box.js';
 import type { Db } from './db/index.js';
 import { AuditRepository } from './repositories/audit.js';
+import { BackchannelLogoutRepository } from './repositories/backchannel-logout.js';
 import { ClientCache, ClientsRepository } from './repositories/clients.js';
 import { ConsentsRepository } from './repositories/consents.js';
 import { DeviceCodesRepository } from './repositories/device-codes.js';
@@ -22,6 +23,7 @@ import { PAIRWISE_SALT_SETTING } from './oauth/subject.js';
 export function createRepositories(db: Db) {
   return {
     audit: new AuditRepository(db),
+    backchannelLogout: new BackchannelLogoutRepository(db),
     clients: new ClientsRepository(db),
     consents: new ConsentsRepository(db),
     deviceCodes: new DeviceCodesRepository(db),
