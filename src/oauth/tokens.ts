@@ -77,6 +77,8 @@ export interface IdTokenInput {
   nonce?: string | null | undefined;
   access_token?: string | undefined;
   claims?: Record<string, unknown>;
+  /** the login session's sid (Back-Channel Logout 1.0 §2.4), when issued from one */
+  sid?: string | undefined;
 }
 
 /**
@@ -99,6 +101,7 @@ export async function mintIdToken(ctx: AppContext, t: IdTokenInput): Promise<str
     auth_time: t.auth_time,
     ...(t.nonce ? { nonce: t.nonce } : {}),
     ...(t.access_token ? { at_hash: halfHash(t.access_token, alg) } : {}),
+    ...(t.sid ? { sid: t.sid } : {}),
   };
   return ctx.keystore.sign(payload, { alg, typ: 'JWT' });
 }
