@@ -100,6 +100,8 @@ export const clientSchema = z
     // RFC 9101 §10.5: authorization requests only as a signed request object; §10.1: its algorithm
     require_signed_request_object: z.boolean().default(false),
     request_object_signing_alg: z.enum(REQUEST_OBJECT_SIGNING_ALGS).optional(),
+    // RFC 9449 §5.2: every token request of this client must carry a DPoP proof
+    dpop_bound_access_tokens: z.boolean().default(false),
   })
   .transform((c, ctx) => {
     const method = c.token_endpoint_auth_method ?? (c.client_secret ? 'client_secret_basic' : c.jwks || c.jwks_uri ? 'private_key_jwt' : 'none');
@@ -150,6 +152,7 @@ export const clientSchema = z
       require_pushed_authorization_requests: c.require_pushed_authorization_requests,
       require_signed_request_object: c.require_signed_request_object,
       request_object_signing_alg: c.request_object_signing_alg,
+      dpop_bound_access_tokens: c.dpop_bound_access_tokens,
     };
   });
 

@@ -56,6 +56,8 @@ export const envSchema = z
     // RFC 9126 §2.2: lifetime of a request_uri; §6: the AS may require PAR of every client
     PUSHED_AUTHORIZATION_REQUEST_TTL: z.preprocess(emptyAsUnset, seconds(60)),
     REQUIRE_PUSHED_AUTHORIZATION_REQUESTS: z.preprocess(emptyAsUnset, z.stringbool({ error: 'must be true or false' }).default(false)),
+    // RFC 9449 §8, §9: every DPoP proof must carry a nonce this server provided (use_dpop_nonce otherwise)
+    DPOP_NONCE_REQUIRED: z.preprocess(emptyAsUnset, z.stringbool({ error: 'must be true or false' }).default(false)),
   })
   .refine((env) => env.METRICS_PORT === undefined || env.METRICS_PORT !== env.PORT, { path: ['METRICS_PORT'], message: 'must differ from PORT' })
   .transform((env) => {

@@ -8,6 +8,7 @@ import pg from 'pg';
 import * as initial from '../../migrations/0001_initial.js';
 import * as signingKeyActivation from '../../migrations/0003_signing_key_activation.js';
 import * as pushedAuthorizationRequests from '../../migrations/0004_pushed_authorization_requests.js';
+import * as dpop from '../../migrations/0006_dpop.js';
 import { LOCK_FILE, lockDataDir } from './data-dir-lock.js';
 import { monitoredDb } from './monitor.js';
 import { copyTemplateDir, isEmptyDataDir, readTemplateDump } from './pglite-template.js';
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0003_signing_key_activation': signingKeyActivation,
   '0004_pushed_authorization_requests': pushedAuthorizationRequests,
+  '0006_dpop': dpop,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -35,6 +35,7 @@ export class TokensRepository {
     const dayAgo = sql<Date>`now() - interval '1 day'`;
     await this.db.deleteFrom('token_revocations').where('expires_at', '<', sql<Date>`now()`).execute();
     await this.db.deleteFrom('client_assertion_jtis').where('expires_at', '<', sql<Date>`now()`).execute();
+    await this.db.deleteFrom('dpop_proof_jtis').where('expires_at', '<', sql<Date>`now()`).execute();
     await this.db.deleteFrom('device_codes').where('expires_at', '<', dayAgo).execute();
     await this.db.deleteFrom('authorization_codes').where('expires_at', '<', dayAgo).execute();
     await this.db.deleteFrom('refresh_tokens').where('expires_at', '<', sql<Date>`now()`).execute();

@@ -8,7 +8,7 @@ import type { GrantHandler } from './types.js';
 
 export const authorizationCode: GrantHandler = {
   grant_type: 'authorization_code',
-  async handle({ ctx, client, params, resources, request }) {
+  async handle({ ctx, client, params, resources, request, dpop }) {
     const { code, redirect_uri, code_verifier } = params;
     if (!code) throw new OAuthError('invalid_request', 'code is missing');
     if (code_verifier !== undefined && !isValidCodeVerifier(code_verifier))
@@ -65,6 +65,7 @@ export const authorizationCode: GrantHandler = {
       nonce: row.nonce,
       claims: storedClaimsRequest(row.claims),
       refresh_scope: mayRefresh(client) ? scope : undefined,
+      jkt: dpop?.jkt,
     });
   },
 };
