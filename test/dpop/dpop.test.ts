@@ -121,7 +121,7 @@ describe('DPoP at the token endpoint: bound access tokens (RFC 9449 §5, §6)', 
       expect(r.statusCode, `${alg}: ${r.body}`).toBe(200);
       expect(claimsOf(r.json().access_token).cnf, alg).toEqual({ jkt: k.jkt });
     }
-  });
+  }, 120_000); // six RSA key pairs are generated: slow on a loaded machine
 });
 
 describe('DPoP at the token endpoint: refused proofs are invalid_dpop_proof (§4.3, §5)', () => {

@@ -10,9 +10,10 @@ import { currentNonce, isCurrentNonce } from './nonce.js';
 
 /**
  * §5.1 dpop_signing_alg_values_supported. §4.3 item 5: asymmetric algorithms only, never `none`
- * or a MAC; each of these is verified by jose.
+ * or a MAC; each of these is verified by jose. Ed25519 is the fully-specified name of EdDSA over
+ * that curve (RFC 9864), which oauth4webapi signs Ed25519 keys with.
  */
-export const DPOP_SIGNING_ALGS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA'];
+export const DPOP_SIGNING_ALGS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA', 'Ed25519'];
 
 /**
  * §4.3 item 11, §11.1: a proof is accepted within this many seconds of its iat, either way (the
