@@ -26,6 +26,8 @@ export interface NewAuthorizationCode {
   nonce: string | null;
   code_challenge: string | null;
   code_challenge_method: string | null;
+  /** RFC 9449 §10 */
+  dpop_jkt?: string | null;
   auth_time: Date;
   session_id_hash: string | null;
   claims: Record<string, unknown> | null;

@@ -32,7 +32,7 @@ afterAll(async () => {
   await nonces?.s.close();
 });
 
-async function thumbprint(keyPair: CryptoKeyPair): Promise<string> {
+async function thumbprint(keyPair: oauth.CryptoKeyPair): Promise<string> {
   return calculateJwkThumbprint(await exportJWK(keyPair.publicKey));
 }
 
@@ -48,14 +48,12 @@ async function withNonceRetry<T>(call: () => Promise<T>, asked: { count: number 
   }
 }
 
-/** The spa (public client) signs alice in through the browser; the code is redeemed with DPoP. */
-async function spaCodeFlow({ s, as }: Server, DPoP: oauth.DPoPHandle, asked?: { count: number }) {
-  const client: oauth.Client = { client_id: 'spa' };
+/** The authorization request of the spa (a public client) with PKCE, state and nonce. */
+async function spaAuthorizationParams(extra: Record<string, string> = {}) {
   const code_verifier = oauth.generateRandomCodeVerifier();
   const state = oauth.generateRandomState();
   const nonce = oauth.generateRandomNonce();
-  const url = new URL(as.authorization_endpoint!);
-  url.search = new URLSearchParams({
+  const params = new URLSearchParams({
     client_id: 'spa',
     redirect_uri: SPA_REDIRECT,
     response_type: 'code',
@@ -64,13 +62,32 @@ async function spaCodeFlow({ s, as }: Server, DPoP: oauth.DPoPHandle, asked?: { 
     nonce,
     code_challenge: await oauth.calculatePKCECodeChallenge(code_verifier),
     code_challenge_method: 'S256',
-  }).toString();
+    ...extra,
+  });
+  return { params, code_verifier, state, nonce };
+}
+
+/** alice signs in at the browser; the callback's parameters, checked by oauth4webapi. */
+async function authorize({ s, as }: Server, query: URLSearchParams, state: string) {
+  const url = new URL(as.authorization_endpoint!);
+  url.search = query.toString();
   const callback = await new Browser(s.issuer).authorize(url.href, { username: ALICE.username, password: ALICE.password });
-  const params = oauth.validateAuthResponse(as, client, new URL(callback.url), state);
-  return withNonceRetry(async () => {
-    const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, SPA_REDIRECT, code_verifier, { DPoP, ...insecure });
-    return oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: nonce, requireIdToken: true });
-  }, asked);
+  return oauth.validateAuthResponse(as, { client_id: 'spa' }, new URL(callback.url), state);
+}
+
+/** Redeems the code of the spa with a proof of `DPoP`. */
+function redeem({ as }: Server, DPoP: oauth.DPoPHandle, callback: URLSearchParams, code_verifier: string, nonce: string) {
+  const client: oauth.Client = { client_id: 'spa' };
+  return oauth.authorizationCodeGrantRequest(as, client, oauth.None(), callback, SPA_REDIRECT, code_verifier, { DPoP, ...insecure }).then((response) =>
+    oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: nonce, requireIdToken: true }),
+  );
+}
+
+/** The spa (public client) signs alice in through the browser; the code is redeemed with DPoP. */
+async function spaCodeFlow(server: Server, DPoP: oauth.DPoPHandle, asked?: { count: number }) {
+  const { params, code_verifier, state, nonce } = await spaAuthorizationParams();
+  const callback = await authorize(server, params, state);
+  return withNonceRetry(() => redeem(server, DPoP, callback, code_verifier, nonce), asked);
 }
 
 describe('oauth4webapi: DPoP-bound tokens', () => {
@@ -122,6 +139,37 @@ describe('oauth4webapi: DPoP-bound tokens', () => {
     const web: oauth.Client = { client_id: 'web' };
     const introspected = await oauth.processIntrospectionResponse(plain.as, web, await oauth.introspectionRequest(plain.as, web, oauth.ClientSecretBasic(SECRETS.web), tokens.access_token, insecure));
     expect(introspected).toMatchObject({ active: true, token_type: 'DPoP', cnf: { jkt: await thumbprint(keyPair) } });
+  });
+});
+
+describe('oauth4webapi: the code bound to a DPoP key at the authorization request (RFC 9449 section 10)', () => {
+  it('dpop_jkt at /authorize: only a proof by that key redeems the code', async () => {
+    const client: oauth.Client = { client_id: 'spa' };
+    const keyPair = await oauth.generateKeyPair('ES256');
+    const other = oauth.DPoP(client, await oauth.generateKeyPair('ES256'));
+    const stolen = await spaAuthorizationParams({ dpop_jkt: await thumbprint(keyPair) });
+    const stolenCallback = await authorize(plain, stolen.params, stolen.state);
+    await expect(redeem(plain, other, stolenCallback, stolen.code_verifier, stolen.nonce)).rejects.toMatchObject({ error: 'invalid_grant' });
+
+    const mine = await spaAuthorizationParams({ dpop_jkt: await thumbprint(keyPair) });
+    const tokens = await redeem(plain, oauth.DPoP(client, keyPair), await authorize(plain, mine.params, mine.state), mine.code_verifier, mine.nonce);
+    expect(tokens.token_type).toBe('dpop');
+  });
+
+  it('a DPoP proof sent to /par binds the code to its key (section 10.1)', async () => {
+    const client: oauth.Client = { client_id: 'spa' };
+    const keyPair = await oauth.generateKeyPair('ES256');
+    const DPoP = oauth.DPoP(client, keyPair);
+    const push = async () => {
+      const a = await spaAuthorizationParams();
+      const pushed = await oauth.processPushedAuthorizationResponse(plain.as, client, await oauth.pushedAuthorizationRequest(plain.as, client, oauth.None(), a.params, { DPoP, ...insecure }));
+      return { ...a, callback: await authorize(plain, new URLSearchParams({ client_id: 'spa', request_uri: pushed.request_uri }), a.state) };
+    };
+    const first = await push();
+    await expect(redeem(plain, oauth.DPoP(client, await oauth.generateKeyPair('ES256')), first.callback, first.code_verifier, first.nonce)).rejects.toMatchObject({ error: 'invalid_grant' });
+    const second = await push();
+    const tokens = await redeem(plain, DPoP, second.callback, second.code_verifier, second.nonce);
+    expect(claimsOf(tokens.access_token).cnf).toEqual({ jkt: await thumbprint(keyPair) });
   });
 });
 

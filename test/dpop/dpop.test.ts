@@ -3,7 +3,7 @@
 // per-client dpop_bound_access_tokens, /userinfo with the DPoP scheme (ath, §7.1 challenges, a
 // bound token refused as Bearer), introspection, discovery, CORS, and nonces and jti replay
 // shared by two instances on one database.
-import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientSchema } from '../../src/config/clients.js';
 import { currentNonce } from '../../src/oauth/dpop/nonce.js';
@@ -136,7 +136,7 @@ describe('DPoP at the token endpoint: refused proofs are invalid_dpop_proof (§4
   it('refuses a symmetric algorithm (HS256)', async () => {
     const secret = new TextEncoder().encode('a-shared-secret-that-is-long-enough!!');
     const proof = await new SignJWT({ htm: 'POST', htu: TOKEN_URL, iat: Math.floor(Date.now() / 1000), jti: 'hs-1' })
-      .setProtectedHeader({ alg: 'HS256', typ: 'dpop+jwt', jwk: { kty: 'oct', k: Buffer.from(secret).toString('base64url') } })
+      .setProtectedHeader({ alg: 'HS256', typ: 'dpop+jwt', jwk: { kty: 'oct', k: Buffer.from(secret).toString('base64url') } as JWK })
       .sign(secret);
     expectRefused(await ccWithProof(proof), 'invalid_dpop_proof', /alg/i);
   });
@@ -381,6 +381,29 @@ describe('DPoP: introspection, discovery, CORS', () => {
     }
     const r = await token(s, { grant_type: 'client_credentials', client_id: 'spa' }, { origin });
     expect(String(r.headers['access-control-expose-headers'])).toMatch(/DPoP-Nonce/);
+  });
+});
+
+describe('DPoP at /par (section 10.1)', () => {
+  const push = (body: Record<string, string>, headers: Record<string, string> = {}) =>
+    s.app.inject({
+      method: 'POST',
+      url: '/par',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('web', SECRETS.web), ...headers },
+      payload: new URLSearchParams({ response_type: 'code', redirect_uri: 'http://127.0.0.1:8080/callback', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', ...body }).toString(),
+    });
+  const PAR_URL = () => `${s.issuer}/par`;
+
+  it('accepts a proof, refuses a bad one (invalid_dpop_proof) and a dpop_jkt of another key', async () => {
+    expect((await push({}, { dpop: await makeProof(key, { htu: PAR_URL() }) })).statusCode).toBe(201);
+    expectRefused(await push({}, { dpop: await makeProof(key, { htu: TOKEN_URL }) }), 'invalid_dpop_proof', /htu/);
+    const other = await proofKey('ES256');
+    expectRefused(await push({ dpop_jkt: other.jkt }, { dpop: await makeProof(key, { htu: PAR_URL() }) }), 'invalid_dpop_proof', /dpop_jkt/);
+    expect((await push({ dpop_jkt: key.jkt }, { dpop: await makeProof(key, { htu: PAR_URL() }) })).statusCode).toBe(201);
+  });
+
+  it('refuses a dpop_jkt that is not a thumbprint (invalid_request)', async () => {
+    expectRefused(await push({ dpop_jkt: 'not-a-thumbprint' }), 'invalid_request', /dpop_jkt/);
   });
 });
 
