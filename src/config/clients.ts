@@ -13,7 +13,9 @@ export const GRANT_TYPES = [
   'client_credentials',
   'password',
   'urn:ietf:params:oauth:grant-type:device_code',
+  'urn:ietf:params:oauth:grant-type:token-exchange',
 ] as const;
+export const TOKEN_EXCHANGE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const RESPONSE_TYPES = ['code', 'id_token', 'id_token token'] as const;
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 export const SIGNING_ALGS = ['RS256', 'ES256'] as const;
@@ -102,6 +104,8 @@ export const clientSchema = z
     request_object_signing_alg: z.enum(REQUEST_OBJECT_SIGNING_ALGS).optional(),
     // RFC 9449 §5.2: every token request of this client must carry a DPoP proof
     dpop_bound_access_tokens: z.boolean().default(false),
+    // RFC 8693 §2.1: the audiences (audience or resource values) this client may exchange tokens for
+    token_exchange: z.strictObject({ allowed_audiences: z.array(z.string().min(1)).min(1) }).optional(),
   })
   .transform((c, ctx) => {
     const method = c.token_endpoint_auth_method ?? (c.client_secret ? 'client_secret_basic' : c.jwks || c.jwks_uri ? 'private_key_jwt' : 'none');
@@ -129,6 +133,9 @@ export const clientSchema = z
     if ((c.require_signed_request_object || c.request_object_signing_alg) && !c.jwks && !c.jwks_uri)
       issue([c.require_signed_request_object ? 'require_signed_request_object' : 'request_object_signing_alg'], 'needs jwks or jwks_uri, the keys request objects are verified with');
     if (grants.has('refresh_token') && grants.size === 1) issue(['grant_types'], 'refresh_token alone cannot obtain a first token');
+    if (grants.has(TOKEN_EXCHANGE_GRANT_TYPE) && isPublic) issue(['grant_types'], 'token exchange needs a confidential client (RFC 8693 §2.1)');
+    if (grants.has(TOKEN_EXCHANGE_GRANT_TYPE) && !c.token_exchange) issue(['token_exchange'], 'is required with the token-exchange grant: list allowed_audiences');
+    if (c.token_exchange && !grants.has(TOKEN_EXCHANGE_GRANT_TYPE)) issue(['token_exchange'], `needs ${TOKEN_EXCHANGE_GRANT_TYPE} in grant_types`);
 
     return {
       client_id: c.client_id,
@@ -153,6 +160,7 @@ export const clientSchema = z
       require_signed_request_object: c.require_signed_request_object,
       request_object_signing_alg: c.request_object_signing_alg,
       dpop_bound_access_tokens: c.dpop_bound_access_tokens,
+      token_exchange: c.token_exchange,
     };
   });
 

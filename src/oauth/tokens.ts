@@ -17,6 +17,16 @@ export interface AccessTokenInput {
   auth_time?: number | undefined;
   /** RFC 9449 §6.1: the thumbprint of the DPoP key the token is bound to */
   jkt?: string | undefined;
+  /** RFC 8693 §4.1: the actor (delegation), with prior actors nested */
+  act?: ActClaim | undefined;
+  /** latest exp (epoch seconds): an exchanged token never outlives its subject token (RFC 8693 §2.1) */
+  not_after?: number | undefined;
+}
+
+/** RFC 8693 §4.1: who acts for the subject; a nested act is the actor before it. */
+export interface ActClaim {
+  sub: string;
+  act?: ActClaim | undefined;
 }
 
 export interface MintedAccessToken {
@@ -36,7 +46,7 @@ export function accessTokenTtl(ctx: AppContext, client: Client): number {
 /** RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti (+ scope, auth_time). */
 export async function mintAccessToken(ctx: AppContext, t: AccessTokenInput): Promise<MintedAccessToken> {
   const now = Math.floor(Date.now() / 1000);
-  const ttl = accessTokenTtl(ctx, t.client);
+  const ttl = Math.min(accessTokenTtl(ctx, t.client), (t.not_after ?? Infinity) - now);
   const jti = randomToken(16);
   const payload: JWTPayload = {
     iss: ctx.env.ISSUER,
@@ -53,6 +63,7 @@ export async function mintAccessToken(ctx: AppContext, t: AccessTokenInput): Pro
   if (t.grant_id) payload.grant_id = t.grant_id;
   // RFC 9449 §6.1: the confirmation claim names the key a DPoP proof must be signed with
   if (t.jkt) payload.cnf = { jkt: t.jkt };
+  if (t.act) payload.act = t.act;
   const access_token = await ctx.keystore.sign(payload, { alg: 'RS256', typ: ACCESS_TOKEN_TYP });
   return { access_token, jti, expires_in: ttl, token_type: t.jkt ? 'DPoP' : 'Bearer' };
 }
@@ -110,6 +121,7 @@ export interface VerifiedAccessToken {
   auth_time?: number;
   /** RFC 9449 §6.1: present when the token is bound to a DPoP key */
   cnf?: { jkt: string };
+  act?: ActClaim;
 }
 
 /**

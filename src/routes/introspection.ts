@@ -6,7 +6,7 @@ import type { AppContext } from '../context.js';
 import { authenticateClient, CLIENT_ASSERTION_SIGNING_ALGS } from '../oauth/client-auth.js';
 import { OAuthError } from '../oauth/errors.js';
 import { singleParams } from '../oauth/params.js';
-import { verifyAccessToken } from '../oauth/tokens.js';
+import { verifyAccessToken, type ActClaim } from '../oauth/tokens.js';
 import { noStore, requireFormBody } from './http.js';
 import { looksLikeJwt } from './revocation.js';
 
@@ -29,6 +29,7 @@ export type IntrospectionResponse =
       jti?: string;
       /** RFC 9449 §6.2: the key a DPoP-bound token is bound to */
       cnf?: { jkt: string };
+      act?: ActClaim;
     };
 
 export async function introspectionRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -87,6 +88,8 @@ async function introspectAccessToken(ctx: AppContext, token: string): Promise<In
     token_type: t.cnf ? 'DPoP' : 'Bearer',
     jti: t.jti,
     ...(t.cnf ? { cnf: t.cnf } : {}),
+    // RFC 8693 §4.1: who acts for the subject (a token from a token exchange)
+    ...(t.act ? { act: t.act } : {}),
   };
 }
 

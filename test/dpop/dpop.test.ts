@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientSchema } from '../../src/config/clients.js';
 import { currentNonce } from '../../src/oauth/dpop/nonce.js';
 import { issueCode } from '../grants/fixtures.js';
-import { basic, claimsOf, defaultClients, SECRETS, startTestServer, type TestServer } from '../support/harness.js';
+import { basic, claimsOf, REDIRECT, SECRETS, startTestServer, type TestServer } from '../support/harness.js';
+import { ACCESS_TOKEN, ORDERS_API, TOKEN_EXCHANGE, tokenExchangeClients, TX_SECRETS } from '../token-exchange/clients.js';
 import { makeProof, proofKey, unsignedProof, type ProofKey, type ProofOptions } from './support.js';
 
 const BOUND_SECRET = 'dpop-bound-secret-0123456789-0123456789-01';
@@ -21,7 +22,7 @@ let USERINFO_URL: string;
 
 function clients() {
   return [
-    ...defaultClients(),
+    ...tokenExchangeClients(),
     clientSchema.parse({ client_id: 'dpop-bound', client_secret: BOUND_SECRET, grant_types: ['client_credentials'], scope: 'invoices:read', dpop_bound_access_tokens: true }),
   ];
 }
@@ -102,6 +103,20 @@ describe('DPoP at the token endpoint: bound access tokens (RFC 9449 §5, §6)', 
     const t = await codeTokens('web', key);
     expect(t.token_type).toBe('DPoP');
     expect(claimsOf(t.access_token).cnf).toEqual({ jkt: key.jkt });
+  });
+
+  it('binds the token of a token exchange (RFC 8693) to the proof key', async () => {
+    const c = await issueCode(s.ctx, { client_id: 'frontend', scope: 'openid orders:read' });
+    const signedIn = await token(s, { grant_type: 'authorization_code', code: c.code, redirect_uri: REDIRECT, code_verifier: c.verifier! }, { authorization: basic('frontend', TX_SECRETS.frontend) });
+    expect(signedIn.statusCode, signedIn.body).toBe(200);
+    const r = await token(
+      s,
+      { grant_type: TOKEN_EXCHANGE, subject_token: signedIn.json().access_token, subject_token_type: ACCESS_TOKEN, audience: ORDERS_API },
+      { authorization: basic('gateway', TX_SECRETS.gateway), dpop: await ccProof() },
+    );
+    expect(r.statusCode, r.body).toBe(200);
+    expect(r.json().token_type).toBe('DPoP');
+    expect(claimsOf(r.json().access_token).cnf).toEqual({ jkt: key.jkt });
   });
 
   it('accepts an htu with a query or fragment, and another spelling of the same URL (§4.3 item 9)', async () => {
