@@ -10,6 +10,7 @@ import { BackchannelLogoutRepository } from './repositories/backchannel-logout.j
 import { ClientCache, ClientsRepository } from './repositories/clients.js';
 import { ConsentsRepository } from './repositories/consents.js';
 import { DeviceCodesRepository } from './repositories/device-codes.js';
+import { DpopProofsRepository } from './repositories/dpop-proofs.js';
 import { GrantsRepository } from './repositories/grants.js';
 import { KeysRepository } from './repositories/keys.js';
 import { LoginAttemptsRepository } from './repositories/login-attempts.js';
@@ -27,6 +28,7 @@ export function createRepositories(db: Db) {
     clients: new ClientsRepository(db),
     consents: new ConsentsRepository(db),
     deviceCodes: new DeviceCodesRepository(db),
+    dpopProofs: new DpopProofsRepository(db),
     grants: new GrantsRepository(db),
     keys: new KeysRepository(db),
     loginAttempts: new LoginAttemptsRepository(db),

@@ -109,6 +109,8 @@ export const clientSchema = z
     // RFC 9101 §10.5: authorization requests only as a signed request object; §10.1: its algorithm
     require_signed_request_object: z.boolean().default(false),
     request_object_signing_alg: z.enum(REQUEST_OBJECT_SIGNING_ALGS).optional(),
+    // RFC 9449 §5.2: every token request of this client must carry a DPoP proof
+    dpop_bound_access_tokens: z.boolean().default(false),
     // RFC 8693 §2.1: the audiences (audience or resource values) this client may exchange tokens for
     token_exchange: z.strictObject({ allowed_audiences: z.array(z.string().min(1)).min(1) }).optional(),
     // OpenID Connect Back-Channel Logout 1.0 §2.2
@@ -179,6 +181,7 @@ export const clientSchema = z
       require_pushed_authorization_requests: c.require_pushed_authorization_requests,
       require_signed_request_object: c.require_signed_request_object,
       request_object_signing_alg: c.request_object_signing_alg,
+      dpop_bound_access_tokens: c.dpop_bound_access_tokens,
       token_exchange: c.token_exchange,
       backchannel_logout_uri: c.backchannel_logout_uri,
       backchannel_logout_session_required: c.backchannel_logout_session_required,

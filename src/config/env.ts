@@ -74,6 +74,8 @@ export const envSchema = z
     // RFC 9126 §2.2: lifetime of a request_uri; §6: the AS may require PAR of every client
     PUSHED_AUTHORIZATION_REQUEST_TTL: z.preprocess(emptyAsUnset, seconds(60)),
     REQUIRE_PUSHED_AUTHORIZATION_REQUESTS: z.preprocess(emptyAsUnset, z.stringbool({ error: 'must be true or false' }).default(false)),
+    // RFC 9449 §8, §9: every DPoP proof must carry a nonce this server provided (use_dpop_nonce otherwise)
+    DPOP_NONCE_REQUIRED: z.preprocess(emptyAsUnset, z.stringbool({ error: 'must be true or false' }).default(false)),
     // which proxies may set X-Forwarded-For: the client address that sign-in limits count by
     TRUST_PROXY: z.preprocess(emptyAsUnset, trustProxy.optional()),
     // sign-in protection (src/authentication/credentials.ts, README "Sign-in protection")

@@ -72,6 +72,8 @@ export interface AuthorizationCodesTable {
   session_id_hash: string | null;
   claims: Json<Record<string, unknown>> | null;
   include_auth_time: Generated<boolean>;
+  /** RFC 9449 §10: the thumbprint the token request's DPoP key must have (migrations/0006) */
+  dpop_jkt: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   expires_at: Timestamp;
   consumed_at: Timestamp | null;
@@ -82,6 +84,8 @@ export interface RefreshTokensTable {
   grant_id: string;
   client_id: string;
   scope: string;
+  /** RFC 9449 §5: the thumbprint of the DPoP key a public client's refresh token is bound to */
+  dpop_jkt: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   expires_at: Timestamp;
   rotated_at: Timestamp | null;
@@ -181,6 +185,13 @@ export interface BackchannelLogoutDeliveriesTable {
   created_at: CreatedAt;
 }
 
+/** migrations/0006: DPoP proof jtis seen (RFC 9449 §11.1) */
+export interface DpopProofJtisTable {
+  /** SHA-256 of the proof key's thumbprint and the proof's jti */
+  jti_hash: string;
+  expires_at: Timestamp;
+}
+
 export interface Database {
   settings: SettingsTable;
   clients: ClientsTable;
@@ -198,6 +209,7 @@ export interface Database {
   login_known_addresses: LoginKnownAddressesTable;
   audit_log: AuditLogTable;
   pushed_authorization_requests: PushedAuthorizationRequestsTable;
+  dpop_proof_jtis: DpopProofJtisTable;
   login_session_clients: LoginSessionClientsTable;
   backchannel_logout_deliveries: BackchannelLogoutDeliveriesTable;
 }

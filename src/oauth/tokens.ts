@@ -15,6 +15,8 @@ export interface AccessTokenInput {
   aud: string | string[];
   grant_id?: string | undefined;
   auth_time?: number | undefined;
+  /** RFC 9449 §6.1: the thumbprint of the DPoP key the token is bound to */
+  jkt?: string | undefined;
   /** RFC 8693 §4.1: the actor (delegation), with prior actors nested */
   act?: ActClaim | undefined;
   /** latest exp (epoch seconds): an exchanged token never outlives its subject token (RFC 8693 §2.1) */
@@ -31,6 +33,8 @@ export interface MintedAccessToken {
   access_token: string;
   jti: string;
   expires_in: number;
+  /** RFC 9449 §5.1: DPoP when bound to a key */
+  token_type: 'Bearer' | 'DPoP';
 }
 
 export const ACCESS_TOKEN_TYP = 'at+jwt';
@@ -57,9 +61,11 @@ export async function mintAccessToken(ctx: AppContext, t: AccessTokenInput): Pro
   if (t.auth_time !== undefined) payload.auth_time = t.auth_time;
   // which grant this token came from, so ending the grant ends the token (INTERFACE.md guarantees)
   if (t.grant_id) payload.grant_id = t.grant_id;
+  // RFC 9449 §6.1: the confirmation claim names the key a DPoP proof must be signed with
+  if (t.jkt) payload.cnf = { jkt: t.jkt };
   if (t.act) payload.act = t.act;
   const access_token = await ctx.keystore.sign(payload, { alg: 'RS256', typ: ACCESS_TOKEN_TYP });
-  return { access_token, jti, expires_in: ttl };
+  return { access_token, jti, expires_in: ttl, token_type: t.jkt ? 'DPoP' : 'Bearer' };
 }
 
 /** OIDC Core §3.1.3.6 / §3.2.2.10: left half of the SHA-256 of the value, base64url. */
@@ -116,6 +122,8 @@ export interface VerifiedAccessToken {
   jti: string;
   grant_id?: string;
   auth_time?: number;
+  /** RFC 9449 §6.1: present when the token is bound to a DPoP key */
+  cnf?: { jkt: string };
   act?: ActClaim;
 }
 

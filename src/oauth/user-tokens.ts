@@ -43,6 +43,8 @@ export interface UserTokenRequest {
   refresh_scope?: string[] | undefined;
   /** the login session the grant was given in, if any: its sid goes into the ID token */
   session_id_hash?: string | null | undefined;
+  /** RFC 9449: the thumbprint of the request's DPoP key, which the tokens are bound to */
+  jkt?: string | undefined;
 }
 
 /** Mints the tokens and stores the refresh token (hashed). */
@@ -52,8 +54,8 @@ export async function issueUserTokens(ctx: AppContext, r: UserTokenRequest): Pro
   const aud = resolveAudience(r.client, r.resources);
   // OIDC Core §8: the client's subject (pairwise or public) in every token it gets
   const sub = subjectFor(ctx, r.client, r.sub);
-  const at = await mintAccessToken(ctx, { client: r.client, sub, scope, aud, grant_id: r.grant_id, auth_time: authTime });
-  const response: TokenResponse = { access_token: at.access_token, token_type: 'Bearer', expires_in: at.expires_in, scope };
+  const at = await mintAccessToken(ctx, { client: r.client, sub, scope, aud, grant_id: r.grant_id, auth_time: authTime, jkt: r.jkt });
+  const response: TokenResponse = { access_token: at.access_token, token_type: at.token_type, expires_in: at.expires_in, scope };
 
   if (r.scope.includes('openid')) {
     // OIDC Core §5.4: with an access token, the scope's claims are served by userinfo; only the
@@ -72,7 +74,10 @@ export async function issueUserTokens(ctx: AppContext, r: UserTokenRequest): Pro
   if (r.refresh_scope) {
     const token = newRefreshToken();
     const expires_at = new Date(Date.now() + refreshTokenTtl(ctx, r.client) * 1000);
-    await ctx.repos.grants.saveRefreshToken({ token, grant_id: r.grant_id, client_id: r.client.client_id, scope: formatScope(r.refresh_scope), expires_at });
+    // RFC 9449 §5: a public client's refresh token is bound to its DPoP key (nothing else proves
+    // who presents it); a confidential client's stays bound to its authentication, not the key
+    const dpop_jkt = r.client.token_endpoint_auth_method === 'none' ? (r.jkt ?? null) : null;
+    await ctx.repos.grants.saveRefreshToken({ token, grant_id: r.grant_id, client_id: r.client.client_id, scope: formatScope(r.refresh_scope), expires_at, dpop_jkt });
     response.refresh_token = token;
   }
   return response;

@@ -28,6 +28,8 @@ export type IntrospectionResponse =
       iat: number;
       token_type: string;
       jti?: string;
+      /** RFC 9449 §6.2: the key a DPoP-bound token is bound to */
+      cnf?: { jkt: string };
       act?: ActClaim;
     };
 
@@ -82,9 +84,11 @@ async function introspectAccessToken(ctx: AppContext, token: string): Promise<In
     iss: ctx.env.ISSUER,
     exp: t.exp,
     iat: t.iat,
-    // §2.2: token_type is the type of RFC 6749 §5.1, the access token type we issue
-    token_type: 'Bearer',
+    // §2.2: token_type is the type of RFC 6749 §5.1, the access token type we issue; RFC 9449
+    // §6.2: DPoP, with the confirmation of the key, for a DPoP-bound token
+    token_type: t.cnf ? 'DPoP' : 'Bearer',
     jti: t.jti,
+    ...(t.cnf ? { cnf: t.cnf } : {}),
     // RFC 8693 §4.1: who acts for the subject (a token from a token exchange)
     ...(t.act ? { act: t.act } : {}),
   };

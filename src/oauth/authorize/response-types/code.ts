@@ -25,6 +25,7 @@ export const code: ResponseTypeHandler = {
       nonce: request.nonce ?? null,
       code_challenge: request.code_challenge ?? null,
       code_challenge_method: request.code_challenge_method ?? null,
+      dpop_jkt: request.dpop_jkt ?? null,
       auth_time: session.auth_time,
       session_id_hash: session.id_hash,
       claims: request.claims ?? null,
