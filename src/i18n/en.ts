@@ -23,7 +23,6 @@ export const en = {
   'consent.signed_in_as': 'Signed in as {account}',
   'consent.asking': '{client} is asking to:',
   'consent.logo_alt': 'Logo of {client}',
-  'consent.website': 'Website of {client}',
   'consent.policy': 'Privacy policy',
   'consent.tos': 'Terms of service',
   'consent.app_links': 'What {client} does with your data:',

@@ -23,7 +23,6 @@ export const fr: Messages = {
   'consent.signed_in_as': 'Connecté en tant que {account}',
   'consent.asking': '{client} demande à :',
   'consent.logo_alt': 'Logo de {client}',
-  'consent.website': 'Site de {client}',
   'consent.policy': 'Politique de confidentialité',
   'consent.tos': 'Conditions d’utilisation',
   'consent.app_links': 'Ce que {client} fait de vos données :',

@@ -5,7 +5,7 @@
 // `th` through reply.locals, the error pages included.
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preValidationHookHandler } from 'fastify';
 import type { AppContext } from '../context.js';
-import { translator, type Translator } from '../i18n/catalogues.js';
+import { SUPPORTED_LOCALES, translator, type Translator } from '../i18n/catalogues.js';
 import { chooseLocale } from '../i18n/negotiate.js';
 
 declare module 'fastify' {
@@ -42,6 +42,8 @@ export function setPageLocale(ctx: AppContext, request: FastifyRequest, reply: F
 }
 
 export function pageLocales(app: FastifyInstance, ctx: AppContext): void {
+  // OpenID Connect Discovery §3: the languages the pages speak
+  app.discovery.ui_locales_supported = [...SUPPORTED_LOCALES];
   const fallback = translator(ctx.env.DEFAULT_LOCALE);
   app.decorateReply('text', {
     getter(this: FastifyReply) {
