@@ -73,7 +73,8 @@ export async function logoutRoutes(app: FastifyInstance, ctx: AppContext): Promi
     if (session && !(hint && hint.sub === session.sub)) {
       // no proof that the signed-in user's client asks: confirm first
       const user = await ctx.repos.users.findBySub(session.sub);
-      const hidden = Object.entries({ client_id: r.client?.client_id, post_logout_redirect_uri: params.post_logout_redirect_uri, state: r.state }).filter(
+      // ui_locales (§2) goes on with the form, so the signed-out page speaks the same language
+      const hidden = Object.entries({ client_id: r.client?.client_id, post_logout_redirect_uri: params.post_logout_redirect_uri, state: r.state, ui_locales: params.ui_locales }).filter(
         (e): e is [string, string] => e[1] !== undefined,
       );
       return reply.view('logout.eta', {

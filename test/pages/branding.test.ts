@@ -188,6 +188,18 @@ describe('the language of the pages', () => {
     }
   });
 
+  it('keeps the ui_locales of a logout request (RP-Initiated Logout §2) from the question to the signed-out page', async () => {
+    const jar = await signedIn(s);
+    const question = await get(s, jar, '/logout?client_id=web&ui_locales=fr');
+    expect(lang(question.body)).toBe('fr');
+    expect(question.body).toContain('Voulez-vous vous déconnecter ?');
+    const form = onlyForm(question.body);
+    const done = await post(s, jar, new URL(form.action).pathname, { ...form.fields, logout: 'yes' });
+    expect(done.statusCode).toBe(200);
+    expect(lang(done.body)).toBe('fr');
+    expect(text(done.body)).toContain('Vous pouvez revenir à Test web app');
+  });
+
   it('translates error pages, the CSRF refusal included', async () => {
     const unknown = await s.app.inject({ url: '/authorize?client_id=nobody', headers: { 'accept-language': 'fr' } });
     expect(unknown.statusCode).toBe(400);
