@@ -13,7 +13,9 @@ export const GRANT_TYPES = [
   'client_credentials',
   'password',
   'urn:ietf:params:oauth:grant-type:device_code',
+  'urn:ietf:params:oauth:grant-type:token-exchange',
 ] as const;
+export const TOKEN_EXCHANGE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const RESPONSE_TYPES = ['code', 'id_token', 'id_token token'] as const;
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 export const SIGNING_ALGS = ['RS256', 'ES256'] as const;
@@ -108,6 +110,8 @@ export const clientSchema = z
     // RFC 9101 §10.5: authorization requests only as a signed request object; §10.1: its algorithm
     require_signed_request_object: z.boolean().default(false),
     request_object_signing_alg: z.enum(REQUEST_OBJECT_SIGNING_ALGS).optional(),
+    // RFC 8693 §2.1: the audiences (audience or resource values) this client may exchange tokens for
+    token_exchange: z.strictObject({ allowed_audiences: z.array(z.string().min(1)).min(1) }).optional(),
   })
   .transform((c, ctx) => {
     const method = c.token_endpoint_auth_method ?? (c.client_secret ? 'client_secret_basic' : c.jwks || c.jwks_uri ? 'private_key_jwt' : 'none');
@@ -135,6 +139,9 @@ export const clientSchema = z
     if ((c.require_signed_request_object || c.request_object_signing_alg) && !c.jwks && !c.jwks_uri)
       issue([c.require_signed_request_object ? 'require_signed_request_object' : 'request_object_signing_alg'], 'needs jwks or jwks_uri, the keys request objects are verified with');
     if (grants.has('refresh_token') && grants.size === 1) issue(['grant_types'], 'refresh_token alone cannot obtain a first token');
+    if (grants.has(TOKEN_EXCHANGE_GRANT_TYPE) && isPublic) issue(['grant_types'], 'token exchange needs a confidential client (RFC 8693 §2.1)');
+    if (grants.has(TOKEN_EXCHANGE_GRANT_TYPE) && !c.token_exchange) issue(['token_exchange'], 'is required with the token-exchange grant: list allowed_audiences');
+    if (c.token_exchange && !grants.has(TOKEN_EXCHANGE_GRANT_TYPE)) issue(['token_exchange'], `needs ${TOKEN_EXCHANGE_GRANT_TYPE} in grant_types`);
 
     return {
       client_id: c.client_id,
@@ -162,6 +169,7 @@ export const clientSchema = z
       require_pushed_authorization_requests: c.require_pushed_authorization_requests,
       require_signed_request_object: c.require_signed_request_object,
       request_object_signing_alg: c.request_object_signing_alg,
+      token_exchange: c.token_exchange,
     };
   });
 

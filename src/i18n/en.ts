@@ -88,6 +88,8 @@ export const en = {
   'error.too_many': 'Too many requests; wait a moment and try again.',
   'error.server_title': 'Something went wrong',
   'error.server_detail': 'The server could not complete this request. Try again in a moment.',
+  'error.unavailable_title': 'Temporarily unavailable',
+  'error.unavailable_detail': 'The service cannot complete this request right now. Try again in a few seconds.',
   'error.link_invalid_title': 'This sign-in link is not valid',
   'error.link_repeated': 'The request names its application or return address more than once (RFC 6749 section 3.1).',
   'error.link_no_client': 'The request does not say which application is asking (client_id is missing).',

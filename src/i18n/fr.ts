@@ -88,6 +88,8 @@ export const fr: Messages = {
   'error.too_many': 'Trop de requêtes ; patientez un instant et réessayez.',
   'error.server_title': 'Une erreur s’est produite',
   'error.server_detail': 'Le serveur n’a pas pu traiter cette demande. Réessayez dans un instant.',
+  'error.unavailable_title': 'Service momentanément indisponible',
+  'error.unavailable_detail': 'Le service ne peut pas traiter cette demande pour le moment. Réessayez dans quelques secondes.',
   'error.link_invalid_title': 'Ce lien de connexion n’est pas valide',
   'error.link_repeated': 'La demande indique son application ou son adresse de retour plus d’une fois (RFC 6749, section 3.1).',
   'error.link_no_client': 'La demande n’indique pas quelle application la fait (client_id manquant).',

@@ -6,7 +6,7 @@ import type { AppContext } from '../context.js';
 import { authenticateClient, CLIENT_ASSERTION_SIGNING_ALGS } from '../oauth/client-auth.js';
 import { OAuthError } from '../oauth/errors.js';
 import { singleParams } from '../oauth/params.js';
-import { verifyAccessToken } from '../oauth/tokens.js';
+import { verifyAccessToken, type ActClaim } from '../oauth/tokens.js';
 import { noStore, requireFormBody } from './http.js';
 import { looksLikeJwt } from './revocation.js';
 
@@ -27,6 +27,7 @@ export type IntrospectionResponse =
       iat: number;
       token_type: string;
       jti?: string;
+      act?: ActClaim;
     };
 
 export async function introspectionRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -83,6 +84,8 @@ async function introspectAccessToken(ctx: AppContext, token: string): Promise<In
     // §2.2: token_type is the type of RFC 6749 §5.1, the access token type we issue
     token_type: 'Bearer',
     jti: t.jti,
+    // RFC 8693 §4.1: who acts for the subject (a token from a token exchange)
+    ...(t.act ? { act: t.act } : {}),
   };
 }
 
