@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { loadRegistry, type ClientConfig } from './config/clients.js';
 import { ConfigError, loadEnv, type Env } from './config/env.js';
+import { checkSectorIdentifiers } from './config/sector-identifier.js';
 import { loadUsers, type UserConfig } from './config/users.js';
 import { createContext, type AppContext } from './context.js';
 import { migrate, openDatabase, type Db, type DbOptions } from './db/index.js';
@@ -39,6 +40,8 @@ export async function syncUsers(ctx: AppContext, users: UserConfig[]): Promise<v
 }
 
 export async function syncClients(ctx: AppContext, clients: ClientConfig[]): Promise<void> {
+  // OIDC Core §8.1: pairwise clients' sector_identifier_uri documents, fetched before anything is stored
+  await checkSectorIdentifiers(clients, ctx.env.CLIENTS_FILE);
   await ctx.repos.clients.sync(clients);
   await ctx.clients.reload();
 }
@@ -62,7 +65,7 @@ export async function start(
     throw new ConfigError(`database: ${(e as Error).message}`);
   }
   const ctx = await createContext(env, db);
-  await syncRegistry(db, { clients: config.clients, users: await users, usersFile: env.USERS_FILE });
+  await syncRegistry(db, { clients: config.clients, clientsFile: env.CLIENTS_FILE, users: await users, usersFile: env.USERS_FILE });
   await ctx.clients.reload();
   return ctx;
 }

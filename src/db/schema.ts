@@ -54,6 +54,8 @@ export interface GrantsTable {
   created_at: CreatedAt;
   expires_at: Timestamp;
   revoked_at: Timestamp | null;
+  /** the login session it was given in (migrations/0008) */
+  session_id_hash: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface AuthorizationCodesTable {
@@ -70,6 +72,8 @@ export interface AuthorizationCodesTable {
   session_id_hash: string | null;
   claims: Json<Record<string, unknown>> | null;
   include_auth_time: Generated<boolean>;
+  /** RFC 9449 §10: the thumbprint the token request's DPoP key must have (migrations/0006) */
+  dpop_jkt: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   expires_at: Timestamp;
   consumed_at: Timestamp | null;
@@ -80,6 +84,8 @@ export interface RefreshTokensTable {
   grant_id: string;
   client_id: string;
   scope: string;
+  /** RFC 9449 §5: the thumbprint of the DPoP key a public client's refresh token is bound to */
+  dpop_jkt: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   expires_at: Timestamp;
   rotated_at: Timestamp | null;
@@ -159,6 +165,33 @@ export interface PushedAuthorizationRequestsTable {
   expires_at: Timestamp;
 }
 
+/** migrations/0008: the clients a login session signed in to (Back-Channel Logout) */
+export interface LoginSessionClientsTable {
+  session_id_hash: string;
+  client_id: string;
+  created_at: CreatedAt;
+}
+
+/** migrations/0008: logout tokens still to deliver (Back-Channel Logout 1.0 §2.5) */
+export interface BackchannelLogoutDeliveriesTable {
+  id: Generated<number>;
+  client_id: string;
+  sub: string;
+  sid: string;
+  attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  locked_until: Timestamp | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+}
+
+/** migrations/0006: DPoP proof jtis seen (RFC 9449 §11.1) */
+export interface DpopProofJtisTable {
+  /** SHA-256 of the proof key's thumbprint and the proof's jti */
+  jti_hash: string;
+  expires_at: Timestamp;
+}
+
 export interface Database {
   settings: SettingsTable;
   clients: ClientsTable;
@@ -176,6 +209,9 @@ export interface Database {
   login_known_addresses: LoginKnownAddressesTable;
   audit_log: AuditLogTable;
   pushed_authorization_requests: PushedAuthorizationRequestsTable;
+  dpop_proof_jtis: DpopProofJtisTable;
+  login_session_clients: LoginSessionClientsTable;
+  backchannel_logout_deliveries: BackchannelLogoutDeliveriesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -15,6 +15,8 @@ export interface AccessTokenInput {
   aud: string | string[];
   grant_id?: string | undefined;
   auth_time?: number | undefined;
+  /** RFC 9449 §6.1: the thumbprint of the DPoP key the token is bound to */
+  jkt?: string | undefined;
   /** RFC 8693 §4.1: the actor (delegation), with prior actors nested */
   act?: ActClaim | undefined;
   /** latest exp (epoch seconds): an exchanged token never outlives its subject token (RFC 8693 §2.1) */
@@ -31,6 +33,8 @@ export interface MintedAccessToken {
   access_token: string;
   jti: string;
   expires_in: number;
+  /** RFC 9449 §5.1: DPoP when bound to a key */
+  token_type: 'Bearer' | 'DPoP';
 }
 
 export const ACCESS_TOKEN_TYP = 'at+jwt';
@@ -57,9 +61,11 @@ export async function mintAccessToken(ctx: AppContext, t: AccessTokenInput): Pro
   if (t.auth_time !== undefined) payload.auth_time = t.auth_time;
   // which grant this token came from, so ending the grant ends the token (INTERFACE.md guarantees)
   if (t.grant_id) payload.grant_id = t.grant_id;
+  // RFC 9449 §6.1: the confirmation claim names the key a DPoP proof must be signed with
+  if (t.jkt) payload.cnf = { jkt: t.jkt };
   if (t.act) payload.act = t.act;
   const access_token = await ctx.keystore.sign(payload, { alg: 'RS256', typ: ACCESS_TOKEN_TYP });
-  return { access_token, jti, expires_in: ttl };
+  return { access_token, jti, expires_in: ttl, token_type: t.jkt ? 'DPoP' : 'Bearer' };
 }
 
 /** OIDC Core §3.1.3.6 / §3.2.2.10: left half of the SHA-256 of the value, base64url. */
@@ -77,6 +83,8 @@ export interface IdTokenInput {
   nonce?: string | null | undefined;
   access_token?: string | undefined;
   claims?: Record<string, unknown>;
+  /** the login session's sid (Back-Channel Logout 1.0 §2.4), when issued from one */
+  sid?: string | undefined;
 }
 
 /**
@@ -99,6 +107,7 @@ export async function mintIdToken(ctx: AppContext, t: IdTokenInput): Promise<str
     auth_time: t.auth_time,
     ...(t.nonce ? { nonce: t.nonce } : {}),
     ...(t.access_token ? { at_hash: halfHash(t.access_token, alg) } : {}),
+    ...(t.sid ? { sid: t.sid } : {}),
   };
   return ctx.keystore.sign(payload, { alg, typ: 'JWT' });
 }
@@ -113,6 +122,8 @@ export interface VerifiedAccessToken {
   jti: string;
   grant_id?: string;
   auth_time?: number;
+  /** RFC 9449 §6.1: present when the token is bound to a DPoP key */
+  cnf?: { jkt: string };
   act?: ActClaim;
 }
 

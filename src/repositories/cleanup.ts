@@ -14,6 +14,8 @@
 //   instances and the database (RFC 7009 §2: a revoked token that has expired is refused anyway).
 // - client_assertion_jtis: until expires_at, which is already the assertion's exp plus more than
 //   the clock tolerance its check allows (RFC 7523 §3: a jti is refused only while it could be used).
+// - dpop_proof_jtis: until expires_at, which is already past the last moment the proof's iat
+//   would be accepted (RFC 9449 §11.1: a jti is refused only while the proof could be used).
 // - login_attempts: windowed counters until their window has passed and no lock is running; the
 //   per-account count of consecutive failures after LOGIN_ACCOUNT_FAILURE_DAYS without attempts.
 // - login_known_addresses: LOGIN_KNOWN_ADDRESS_DAYS after the last sign-in from the address.
@@ -44,6 +46,7 @@ export const CLEANUP_TABLES = [
   'login_sessions',
   'token_revocations',
   'client_assertion_jtis',
+  'dpop_proof_jtis',
   'login_attempts',
   'login_known_addresses',
   'pushed_authorization_requests',
@@ -70,6 +73,7 @@ function pastLife(p: RetentionPolicy): Record<CleanupTable, RawBuilder<unknown>[
     login_sessions: [sql`t.expires_at < now()`, sql`t.ended_at < now()`],
     token_revocations: [sql`t.expires_at < now() - interval '5 minutes'`],
     client_assertion_jtis: [sql`t.expires_at < now()`],
+    dpop_proof_jtis: [sql`t.expires_at < now()`],
     login_attempts: [
       sql`t.key not like 'account:%' and t.last_attempt_at < now() - make_interval(secs => ${p.loginWindowSeconds}) and (t.locked_until is null or t.locked_until < now())`,
       sql`t.key like 'account:%' and t.last_attempt_at < ${days(p.accountFailureDays)}`,

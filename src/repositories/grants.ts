@@ -13,6 +13,8 @@ export interface NewGrant {
   scope: string;
   auth_time: Date | null;
   claims?: Record<string, unknown> | null;
+  /** the login session it was given in (Back-Channel Logout) */
+  session_id_hash?: string | null;
   expires_at: Date;
 }
 
@@ -26,6 +28,8 @@ export interface NewAuthorizationCode {
   nonce: string | null;
   code_challenge: string | null;
   code_challenge_method: string | null;
+  /** RFC 9449 §10 */
+  dpop_jkt?: string | null;
   auth_time: Date;
   session_id_hash: string | null;
   claims: Record<string, unknown> | null;
@@ -97,7 +101,7 @@ export class GrantsRepository {
     return { outcome: before.consumed_at ? 'replayed' : 'other_client', row: before };
   }
 
-  async saveRefreshToken(t: { token: string; grant_id: string; client_id: string; scope: string; expires_at: Date }): Promise<void> {
+  async saveRefreshToken(t: { token: string; grant_id: string; client_id: string; scope: string; expires_at: Date; dpop_jkt?: string | null }): Promise<void> {
     const { token, ...rest } = t;
     await this.db.insertInto('refresh_tokens').values({ ...rest, token_hash: sha256(token) }).execute();
   }
@@ -138,6 +142,7 @@ export class GrantsRepository {
         'refresh_tokens.created_at',
         'refresh_tokens.expires_at',
         'refresh_tokens.rotated_at',
+        'refresh_tokens.dpop_jkt',
         'grants.sub',
         'grants.revoked_at',
       ])

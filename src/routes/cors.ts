@@ -17,9 +17,12 @@ const FOR_CLIENTS = new Set(['/token', '/userinfo', '/revoke', '/device_authoriz
 const PUBLIC_PREFLIGHT = { 'access-control-allow-methods': 'GET', 'access-control-max-age': '600' };
 const CLIENT_PREFLIGHT = {
   'access-control-allow-methods': 'GET, POST',
-  'access-control-allow-headers': 'Authorization, Content-Type',
+  // RFC 9449 §4.1: browser apps send their proof in the DPoP header
+  'access-control-allow-headers': 'Authorization, Content-Type, DPoP',
   'access-control-max-age': '600',
 };
+/** RFC 9449 §8, §9: browser apps read the server's nonce and the challenge that asks for it */
+const CLIENT_EXPOSED = 'DPoP-Nonce, WWW-Authenticate';
 
 export async function corsSupport(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.addHook('onRequest', (request, reply, done) => {
@@ -47,6 +50,7 @@ export async function corsSupport(app: FastifyInstance, ctx: AppContext): Promis
         reply.code(204).headers(CLIENT_PREFLIGHT).send();
         return;
       }
+      reply.header('access-control-expose-headers', CLIENT_EXPOSED);
       done();
     }, done);
   });

@@ -6,6 +6,7 @@ import type { AppContext } from '../context.js';
 import { authenticateClient, CLIENT_ASSERTION_SIGNING_ALGS } from '../oauth/client-auth.js';
 import { OAuthError } from '../oauth/errors.js';
 import { singleParams } from '../oauth/params.js';
+import { subjectFor } from '../oauth/subject.js';
 import { verifyAccessToken, type ActClaim } from '../oauth/tokens.js';
 import { noStore, requireFormBody } from './http.js';
 import { looksLikeJwt } from './revocation.js';
@@ -27,6 +28,8 @@ export type IntrospectionResponse =
       iat: number;
       token_type: string;
       jti?: string;
+      /** RFC 9449 §6.2: the key a DPoP-bound token is bound to */
+      cnf?: { jkt: string };
       act?: ActClaim;
     };
 
@@ -81,9 +84,11 @@ async function introspectAccessToken(ctx: AppContext, token: string): Promise<In
     iss: ctx.env.ISSUER,
     exp: t.exp,
     iat: t.iat,
-    // §2.2: token_type is the type of RFC 6749 §5.1, the access token type we issue
-    token_type: 'Bearer',
+    // §2.2: token_type is the type of RFC 6749 §5.1, the access token type we issue; RFC 9449
+    // §6.2: DPoP, with the confirmation of the key, for a DPoP-bound token
+    token_type: t.cnf ? 'DPoP' : 'Bearer',
     jti: t.jti,
+    ...(t.cnf ? { cnf: t.cnf } : {}),
     // RFC 8693 §4.1: who acts for the subject (a token from a token exchange)
     ...(t.act ? { act: t.act } : {}),
   };
@@ -105,12 +110,14 @@ async function introspectRefreshToken(ctx: AppContext, token: string, clientId: 
   const now = Date.now();
   if (row.rotated_at || row.revoked_at || row.expires_at.getTime() <= now) return undefined;
   if (!(await ctx.repos.grants.isGrantActive(row.grant_id))) return undefined;
-  if (!(await ctx.clients.get(row.client_id))) return undefined;
+  const client = await ctx.clients.get(row.client_id);
+  if (!client) return undefined;
   return {
     active: true,
     scope: row.scope,
     client_id: row.client_id,
-    ...(row.sub ? { sub: row.sub } : {}),
+    // the subject the client sees, as in its tokens (OIDC Core §8)
+    ...(row.sub ? { sub: subjectFor(ctx, client, row.sub) } : {}),
     iss: ctx.env.ISSUER,
     exp: Math.floor(row.expires_at.getTime() / 1000),
     iat: Math.floor(row.created_at.getTime() / 1000),

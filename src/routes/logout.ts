@@ -70,7 +70,7 @@ export async function logoutRoutes(app: FastifyInstance, ctx: AppContext): Promi
     }
     const r = await parseLogoutRequest(ctx, params, hint);
     const session = await currentSession(ctx, req);
-    if (session && !(hint && hint.sub === session.sub)) {
+    if (session && !hint?.names(session.sub)) {
       // no proof that the signed-in user's client asks: confirm first
       const user = await ctx.repos.users.findBySub(session.sub);
       // ui_locales (§2) goes on with the form, so the signed-out page speaks the same language

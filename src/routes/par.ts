@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 import { authenticateClient } from '../oauth/client-auth.js';
 import { pushAuthorizationRequest } from '../oauth/authorize/push.js';
+import { tokenRequestProof } from '../oauth/dpop/proof.js';
 import { singleParams } from '../oauth/params.js';
 import { noStore, requireFormBody } from './http.js';
 
@@ -23,6 +24,8 @@ export async function parRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     const params = singleParams(request.body);
     // §2: the client authenticates as at the token endpoint; public clients send client_id
     const { client } = await authenticateClient(ctx, request.headers.authorization, params, endpoint);
-    return reply.code(201).send(await pushAuthorizationRequest(ctx, client, params));
+    // RFC 9449 §10.1: a DPoP proof here binds the code to its key, as dpop_jkt would
+    const dpop = await tokenRequestProof(ctx, request, reply, endpoint);
+    return reply.code(201).send(await pushAuthorizationRequest(ctx, client, params, dpop?.jkt));
   });
 }

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 import { authenticateClient } from '../oauth/client-auth.js';
+import { DPOP_SIGNING_ALGS, tokenRequestProof } from '../oauth/dpop/proof.js';
 import { OAuthError } from '../oauth/errors.js';
 import { grantHandlers } from '../oauth/grants/index.js';
 import { singleParams } from '../oauth/params.js';
@@ -31,6 +32,8 @@ function resourcesOf(body: unknown): string[] {
 
 export async function tokenRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const endpoint = `${ctx.env.ISSUER}/token`;
+  // RFC 9449 §5.1
+  app.discovery.dpop_signing_alg_values_supported = DPOP_SIGNING_ALGS;
   // a JSON API answer: nosniff (and HSTS on https) from the security-headers hook, not the page set
   app.post('/token', { config: { api: true } }, async (request, reply) => {
     requireFormBody(request);
@@ -38,13 +41,16 @@ export async function tokenRoutes(app: FastifyInstance, ctx: AppContext): Promis
     const resources = resourcesOf(request.body);
     const params = singleParams(request.body, RESOURCE_PARAMS);
     const { client } = await authenticateClient(ctx, request.headers.authorization, params, endpoint);
+    // RFC 9449 §5: a DPoP proof binds the tokens to its key; §5.2: some clients must send one
+    const dpop = await tokenRequestProof(ctx, request, reply, endpoint);
+    if (!dpop && client.dpop_bound_access_tokens) throw new OAuthError('invalid_request', 'this client must send a DPoP proof with every token request (dpop_bound_access_tokens)');
     const grantType = params.grant_type;
     if (!grantType) throw new OAuthError('invalid_request', 'grant_type is missing');
     const handler = grantHandlers.get(grantType);
     if (!handler) throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
     // RFC 6749 §5.2: the client must be registered for the grant
     if (!(client.grant_types as string[]).includes(grantType)) throw new OAuthError('unauthorized_client', `client is not registered for grant_type ${grantType}`);
-    const response = await handler.handle({ ctx, client, params, resources, request });
+    const response = await handler.handle({ ctx, client, params, resources, request, dpop });
     request.server.metrics?.tokenIssued(grantType);
     return response;
   });

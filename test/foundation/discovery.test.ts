@@ -83,4 +83,10 @@ describe('discovery', () => {
     }
     for (const alg of meta.id_token_signing_alg_values_supported as string[]) expect(keys.map((k) => k.alg), alg).toContain(alg);
   });
+
+  it('advertises the DPoP proof algorithms, asymmetric only (RFC 9449 5.1; each is accepted: test/dpop)', () => {
+    const algs = meta.dpop_signing_alg_values_supported as string[];
+    expect(algs).toEqual(expect.arrayContaining(['ES256', 'RS256', 'PS256', 'EdDSA']));
+    for (const alg of algs) expect(alg).toMatch(/^(ES|PS|RS)(256|384|512)$|^EdDSA$|^Ed25519$/);
+  });
 });

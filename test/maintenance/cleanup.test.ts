@@ -131,6 +131,13 @@ async function seed() {
       { client_id: 'c', jti: 'dead', expires_at: ago(MIN) },
     ])
     .execute();
+  await db
+    .insertInto('dpop_proof_jtis')
+    .values([
+      { jti_hash: 'live', expires_at: ahead(MIN) },
+      { jti_hash: 'dead', expires_at: ago(MIN) },
+    ])
+    .execute();
   const attempt = (key: string, last: Date, locked_until: Date | null = null) => ({ key, failures: 3, window_started_at: last, last_attempt_at: last, locked_until });
   await db
     .insertInto('login_attempts')
@@ -189,6 +196,7 @@ describe('one run of the cleanup job', () => {
         login_sessions: 2,
         token_revocations: 1,
         client_assertion_jtis: 1,
+        dpop_proof_jtis: 1,
         login_attempts: 3,
         login_known_addresses: 1,
         pushed_authorization_requests: 1,
@@ -202,6 +210,7 @@ describe('one run of the cleanup job', () => {
     expect(await keys('login_sessions', 'id_hash')).toEqual(['live']);
     expect(await keys('token_revocations', 'jti')).toEqual(['expired-a-minute-ago', 'live']);
     expect(await keys('client_assertion_jtis', 'jti')).toEqual(['live']);
+    expect(await keys('dpop_proof_jtis', 'jti_hash')).toEqual(['live']);
     expect(await keys('login_attempts', 'key')).toEqual(['account:quiet-for-ten-days', 'ip:live', 'pair:locked']);
     expect(await keys('login_known_addresses', 'ip')).toEqual(['live']);
     expect(await keys('pushed_authorization_requests', 'request_uri_hash')).toEqual(['live']);

@@ -16,7 +16,7 @@ export interface PushedAuthorizationResponse {
   expires_in: number;
 }
 
-export async function pushAuthorizationRequest(ctx: AppContext, client: Client, body: Record<string, string>): Promise<PushedAuthorizationResponse> {
+export async function pushAuthorizationRequest(ctx: AppContext, client: Client, body: Record<string, string>, dpopJkt?: string): Promise<PushedAuthorizationResponse> {
   const params = Object.fromEntries(Object.entries(body).filter(([k]) => !CLIENT_AUTH_PARAMS.has(k)));
   params.client_id = client.client_id;
   let request;
@@ -27,6 +27,12 @@ export async function pushAuthorizationRequest(ctx: AppContext, client: Client, 
     if (e instanceof PageError) throw new OAuthError('invalid_request', e.description);
     if (e instanceof OAuthError) throw new OAuthError(e.error, e.description);
     throw e;
+  }
+  // RFC 9449 §10.1: the key of the DPoP proof sent to /par is the code's dpop_jkt; a different
+  // dpop_jkt in the request is refused
+  if (dpopJkt) {
+    if (request.dpop_jkt !== undefined && request.dpop_jkt !== dpopJkt) throw new OAuthError('invalid_dpop_proof', 'dpop_jkt does not match the key of the DPoP proof');
+    request.params.dpop_jkt = dpopJkt;
   }
   // RFC 9126 §2.2: the request_uri is a one-time reference that cannot be guessed
   const request_uri = `${REQUEST_URI_PREFIX}${randomToken()}`;

@@ -33,6 +33,8 @@ export interface AuthorizationRequest {
   nonce?: string | undefined;
   code_challenge?: string | undefined;
   code_challenge_method?: 'S256' | undefined;
+  /** RFC 9449 §10: the thumbprint of the DPoP key that must redeem the code */
+  dpop_jkt?: string | undefined;
   prompt: Set<Prompt>;
   max_age?: number | undefined;
   id_token_hint?: IdTokenHint | undefined;
@@ -206,6 +208,10 @@ export async function parseAuthorizationRequest(ctx: AppContext, source: unknown
     }
   }
 
+  // RFC 9449 §10: dpop_jkt is the base64url SHA-256 JWK thumbprint (RFC 7638) of the DPoP key
+  const dpop_jkt = params.dpop_jkt;
+  if (dpop_jkt !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(dpop_jkt)) throw fail('invalid_request', 'dpop_jkt must be the base64url SHA-256 JWK thumbprint (RFC 7638) of the DPoP key');
+
   // OIDC Core §3.1.2.1: prompt values; none must stand alone
   const promptValues = parseScope(params.prompt);
   const unknownPrompt = promptValues.find((p) => !(PROMPT_VALUES as readonly string[]).includes(p));
@@ -245,6 +251,7 @@ export async function parseAuthorizationRequest(ctx: AppContext, source: unknown
     nonce: params.nonce,
     code_challenge,
     code_challenge_method,
+    dpop_jkt,
     prompt,
     max_age,
     id_token_hint,

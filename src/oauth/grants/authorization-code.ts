@@ -8,7 +8,7 @@ import type { GrantHandler } from './types.js';
 
 export const authorizationCode: GrantHandler = {
   grant_type: 'authorization_code',
-  async handle({ ctx, client, params, resources, request }) {
+  async handle({ ctx, client, params, resources, request, dpop }) {
     const { code, redirect_uri, code_verifier } = params;
     if (!code) throw new OAuthError('invalid_request', 'code is missing');
     if (code_verifier !== undefined && !isValidCodeVerifier(code_verifier))
@@ -52,6 +52,9 @@ export const authorizationCode: GrantHandler = {
       throw new OAuthError('invalid_grant', 'code_verifier sent, but the authorization request had no code_challenge');
     }
 
+    // RFC 9449 §10: a code requested with dpop_jkt is redeemed only with a proof by that key
+    if (row.dpop_jkt && row.dpop_jkt !== dpop?.jkt) throw new OAuthError('invalid_grant', 'the authorization request bound this code to a DPoP key (dpop_jkt); send a DPoP proof signed with it');
+
     if (!(await ctx.repos.grants.isGrantActive(row.grant_id))) throw new OAuthError('invalid_grant', 'the authorization was revoked or has expired');
 
     const scope = parseScope(row.scope);
@@ -65,6 +68,8 @@ export const authorizationCode: GrantHandler = {
       nonce: row.nonce,
       claims: storedClaimsRequest(row.claims),
       refresh_scope: mayRefresh(client) ? scope : undefined,
+      session_id_hash: row.session_id_hash,
+      jkt: dpop?.jkt,
     });
   },
 };

@@ -20,7 +20,7 @@ function registeredScope(client: Client): { set: ReadonlySet<string>; scope: str
 
 export const clientCredentials: GrantHandler = {
   grant_type: 'client_credentials',
-  async handle({ ctx, client, params, resources }) {
+  async handle({ ctx, client, params, resources, dpop }) {
     // RFC 6749 §4.4: confidential clients only (the registry refuses public ones too)
     if (client.token_endpoint_auth_method === 'none') throw new OAuthError('unauthorized_client', 'client_credentials needs a confidential client');
     const registered = registeredScope(client);
@@ -30,8 +30,8 @@ export const clientCredentials: GrantHandler = {
     if (outside) throw new OAuthError('invalid_scope', `scope ${outside} is not registered for this client`);
     const scope = requested.length ? formatScope(requested) : registered.scope;
     const aud = resolveAudience(client, resources);
-    const at = await mintAccessToken(ctx, { client, sub: client.client_id, scope, aud });
+    const at = await mintAccessToken(ctx, { client, sub: client.client_id, scope, aud, jkt: dpop?.jkt });
     // §4.4.3: a refresh token should not be included
-    return { access_token: at.access_token, token_type: 'Bearer', expires_in: at.expires_in, ...(scope ? { scope } : {}) };
+    return { access_token: at.access_token, token_type: at.token_type, expires_in: at.expires_in, ...(scope ? { scope } : {}) };
   },
 };

@@ -18,7 +18,7 @@ const POLL_JITTER_MS = 500;
 
 export const deviceCode: GrantHandler = {
   grant_type: DEVICE_CODE_GRANT_TYPE,
-  async handle({ ctx, client, params, resources }) {
+  async handle({ ctx, client, params, resources, dpop }) {
     const code = params.device_code;
     // §3.4: device_code is required
     if (!code) throw new OAuthError('invalid_request', 'device_code is missing');
@@ -32,7 +32,7 @@ export const deviceCode: GrantHandler = {
     if (!polled) throw new OAuthError('invalid_grant', 'device_code is unknown or was not issued to this client');
     const { row, previous_poll, consumed_now } = polled;
 
-    if (consumed_now) return issueTokens(ctx, client, row, resources);
+    if (consumed_now) return issueTokens(ctx, client, row, resources, dpop?.jkt);
     // tokens are issued once; a later poll with the same device_code is refused
     if (row.consumed_at) throw new OAuthError('invalid_grant', 'device_code was already used');
     // §3.5 expired_token; an approved code that was not spent just now has expired too
@@ -57,7 +57,7 @@ export const deviceCode: GrantHandler = {
  * access token, an ID token when openid was granted (OIDC Core §3.1.3.3) and a refresh token
  * when offline_access was granted and the client may refresh (OIDC Core §11, issue 4).
  */
-async function issueTokens(ctx: AppContext, client: Client, row: DeviceCodeRow, resources: string[]): Promise<TokenResponse> {
+async function issueTokens(ctx: AppContext, client: Client, row: DeviceCodeRow, resources: string[], jkt: string | undefined): Promise<TokenResponse> {
   const sub = row.sub!;
   const auth_time = row.auth_time ?? row.created_at;
   const scopes = parseScope(row.granted_scope ?? row.scope);
@@ -65,7 +65,7 @@ async function issueTokens(ctx: AppContext, client: Client, row: DeviceCodeRow, 
   const refresh = scopes.includes('offline_access') && mayRefresh(client);
   // one grant per authorization, so revoking it ends every token it issued
   const grant_id = await openGrant(ctx, { client, sub, scope, auth_time, refreshable: refresh });
-  const response = await issueUserTokens(ctx, { client, grant_id, sub, scope: scopes, resources, auth_time, refresh_scope: refresh ? scopes : undefined });
+  const response = await issueUserTokens(ctx, { client, grant_id, sub, scope: scopes, resources, auth_time, refresh_scope: refresh ? scopes : undefined, jkt });
   await ctx.repos.audit.record({ event: 'device_code.redeemed', client_id: client.client_id, sub, detail: { grant_id, scope } });
   return response;
 }

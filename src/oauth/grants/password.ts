@@ -20,7 +20,7 @@ export const LOCKED = 'too many failed attempts; try again later';
 
 export const password: GrantHandler = {
   grant_type: 'password',
-  async handle({ ctx, client, params, resources, request }) {
+  async handle({ ctx, client, params, resources, request, dpop }) {
     // §4.3.2: username and password are REQUIRED
     if (params.username === undefined) throw new OAuthError('invalid_request', 'username is missing');
     if (params.password === undefined) throw new OAuthError('invalid_request', 'password is missing');
@@ -57,6 +57,7 @@ export const password: GrantHandler = {
       resources,
       auth_time: now,
       refresh_scope: refresh ? scopes : undefined,
+      jkt: dpop?.jkt,
     });
     await ctx.repos.audit.record({ event: 'password_grant', client_id: client.client_id, sub: user.sub, ip: request.ip });
     return response;

@@ -7,7 +7,7 @@ import type { GrantHandler } from './types.js';
 
 export const refreshToken: GrantHandler = {
   grant_type: 'refresh_token',
-  async handle({ ctx, client, params, resources, request }) {
+  async handle({ ctx, client, params, resources, request, dpop }) {
     const presented = params.refresh_token;
     if (!presented) throw new OAuthError('invalid_request', 'refresh_token is missing');
 
@@ -16,6 +16,9 @@ export const refreshToken: GrantHandler = {
     if (!found) throw new OAuthError('invalid_grant', 'refresh token is invalid');
     // RFC 6749 §6: the refresh token must have been issued to the authenticated client
     if (found.client_id !== client.client_id) throw new OAuthError('invalid_grant', 'refresh token was issued to another client');
+    // RFC 9449 §5: a refresh token bound to a DPoP key is refreshed only with a proof by that key
+    if (found.dpop_jkt && found.dpop_jkt !== dpop?.jkt)
+      throw new OAuthError('invalid_grant', dpop ? 'refresh token is bound to another DPoP key' : 'refresh token is bound to a DPoP key; send a DPoP proof signed with it');
 
     const granted = parseScope(found.scope);
     const requested = parseScope(params.scope);
@@ -56,6 +59,8 @@ export const refreshToken: GrantHandler = {
       claims: storedClaimsRequest(grant.claims),
       // RFC 6749 §6: the new refresh token has the scope of the one it replaces
       refresh_scope: granted,
+      session_id_hash: grant.session_id_hash,
+      jkt: dpop?.jkt,
     });
   },
 };

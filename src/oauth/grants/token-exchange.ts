@@ -44,7 +44,7 @@ function narrowedScope(client: Client, subject: PresentedToken, requested: strin
 
 export const tokenExchange: GrantHandler = {
   grant_type: TOKEN_EXCHANGE_GRANT_TYPE,
-  async handle({ ctx, client, params, resources, request }) {
+  async handle({ ctx, client, params, resources, request, dpop }) {
     const { subject_token, subject_token_type, actor_token, actor_token_type } = params;
     const requestedType = params.requested_token_type ?? ACCESS_TOKEN_TYPE;
     // §2.1: subject_token and subject_token_type are REQUIRED
@@ -83,6 +83,8 @@ export const tokenExchange: GrantHandler = {
       auth_time: subject.auth_time,
       act,
       not_after: Math.min(subject.exp, actor?.exp ?? Infinity),
+      // RFC 9449 §5: bound to the key of the request's DPoP proof
+      jkt: dpop?.jkt,
     });
     // who obtained a token for whom, acting as whom: impersonation and delegation leave a trace
     await ctx.repos.audit.record({
@@ -93,6 +95,6 @@ export const tokenExchange: GrantHandler = {
       detail: { jti: at.jti, aud, scope, subject_client_id: subject.client_id, subject_token_type: subject.type, ...(act ? { act } : {}) },
     });
     // §2.2.1; no refresh token: the client exchanges the subject token again instead
-    return { access_token: at.access_token, issued_token_type: requestedType, token_type: 'Bearer', expires_in: at.expires_in, ...(scope ? { scope } : {}) };
+    return { access_token: at.access_token, issued_token_type: requestedType, token_type: at.token_type, expires_in: at.expires_in, ...(scope ? { scope } : {}) };
   },
 };
