@@ -17,6 +17,8 @@ import { backchannelLogoutSupport } from './oauth/backchannel-logout/support.js'
 import { sendAuthorizationResponse } from './oauth/authorize/response-modes.js';
 import { AuthorizationRedirectError, OAuthError, PageError, safeDescription } from './oauth/errors.js';
 import { isDatabaseUnavailable } from './db/unavailable.js';
+import { translator } from './i18n/catalogues.js';
+import { assetRoutes, loadPageAssets } from './routes/assets.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { consentRoutes } from './routes/consent.js';
 import { deviceAuthorizationRoutes } from './routes/device-authorization.js';
@@ -28,6 +30,7 @@ import { introspectionRoutes } from './routes/introspection.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
+import { pageLocales } from './routes/page-locale.js';
 import { parRoutes } from './routes/par.js';
 import { revocationRoutes } from './routes/revocation.js';
 import { securityHeaders } from './routes/security-headers.js';
@@ -52,7 +55,6 @@ export const viewsDir = [path.join(root, 'views'), path.join(root, '..', 'views'
     return false;
   }
 })!;
-const stylesheet = readFileSync(path.join(viewsDir, 'assets', 'style.css'));
 
 export interface BuildOptions {
   logger?: boolean;
@@ -84,7 +86,13 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   const notFoundHeaders = securityHeaders(app, { https: ctx.env.ISSUER.startsWith('https://') });
   await metricsSupport(app, ctx);
   await app.register(fastifyRateLimit, { global: false });
-  await app.register(fastifyView, { engine: { eta: new Eta({ views: viewsDir, cache: true }) }, root: viewsDir });
+  // what every view may use: the brand, the stylesheets, and the default language's messages
+  // (page routes set the request's language in reply.locals: src/routes/page-locale.ts)
+  const assets = loadPageAssets(ctx.env, viewsDir);
+  const text = translator(ctx.env.DEFAULT_LOCALE);
+  const defaultContext = { brand: assets.brand, stylesheets: assets.stylesheets, lang: text.locale, t: text.t, th: text.th };
+  await app.register(fastifyView, { engine: { eta: new Eta({ views: viewsDir, cache: true }) }, root: viewsDir, defaultContext });
+  pageLocales(app, ctx);
   await corsSupport(app, ctx);
 
   // the not-found handler in a plugin of its own, so that the security-headers hook it gets
@@ -98,7 +106,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => handleError(error, request, reply));
 
-  app.get('/assets/style.css', (_req, reply) => reply.type('text/css').header('cache-control', 'public, max-age=3600').send(stylesheet));
+  assetRoutes(app, assets);
 
   await healthRoutes(app, ctx);
   await discoveryRoutes(app, ctx);
@@ -132,22 +140,20 @@ async function handleError(error: FastifyError, request: FastifyRequest, reply: 
       params: { error: error.error, error_description: safeDescription(error.description), state: error.redirect.state, iss: request.server.issuer },
     });
   }
-  if (error instanceof PageError) return renderErrorPage(reply, error.status, error.title, error.detail);
+  const { t } = reply.text;
+  if (error instanceof PageError) return renderErrorPage(reply, error.status, t(error.title, error.params), t(error.detail, error.params));
   if (error instanceof OAuthError) {
     if (error.status >= 500) request.log.error({ err: error }, 'server error');
-    if (page) return renderErrorPage(reply, error.status, 'Something is not right with this request', error.description, error.error);
+    // the description is the protocol's own (RFC 6749 error_description), in English
+    if (page) return renderErrorPage(reply, error.status, t('error.request_title'), error.description, error.error);
     return reply.code(error.status).headers(error.headers).header('cache-control', 'no-store').send(error.toJSON());
   }
   // Fastify's own 4xx: unparseable body, unsupported content type, body too large, rate limit, CSRF
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
   if (status < 500) {
     const csrf = error.code?.startsWith('FST_CSRF');
-    const description = csrf
-      ? 'The form expired or was not sent from this site. Go back, reload the page and try again.'
-      : status === 429
-        ? 'Too many requests; wait a moment and try again.'
-        : error.message;
-    if (page) return renderErrorPage(reply, status === 415 ? 400 : status, csrf ? 'This form has expired' : 'Bad request', description);
+    const description = csrf ? t('error.form_expired_detail') : status === 429 ? t('error.too_many') : error.message;
+    if (page) return renderErrorPage(reply, status === 415 ? 400 : status, t(csrf ? 'error.form_expired_title' : 'error.bad_request_title'), description);
     return reply
       .code(status === 415 || status === 413 ? 400 : status)
       .header('cache-control', 'no-store')
@@ -156,7 +162,7 @@ async function handleError(error: FastifyError, request: FastifyRequest, reply: 
   // the database away for a moment: 503 and Retry-After (src/routes/unavailable.ts)
   if (isDatabaseUnavailable(error)) return sendUnavailable(request, reply, error, page);
   request.log.error({ err: error }, 'unhandled error');
-  if (page) return renderErrorPage(reply, 500, 'Something went wrong', 'The server could not complete this request. Try again in a moment.');
+  if (page) return renderErrorPage(reply, 500, t('error.server_title'), t('error.server_detail'));
   return reply.code(500).header('cache-control', 'no-store').send({ error: 'server_error', error_description: 'the server could not complete the request' });
 }
 

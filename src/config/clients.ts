@@ -74,6 +74,10 @@ const scopeString = z
   .string()
   .regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope tokens (RFC 6749 §3.3)');
 
+// RFC 7591 §2: URLs about the client shown to the person on the consent and device pages
+const pageUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
+const PAGE_URLS = ['logo_uri', 'client_uri', 'policy_uri', 'tos_uri'] as const;
+
 const ttl = z.number().int().positive().max(31_536_000);
 
 const jwk = z.looseObject({ kty: z.string() });
@@ -88,6 +92,10 @@ export const clientSchema = z
       .regex(/^[\x21-\x7E]+$/, 'must be visible ASCII without spaces'),
     client_secret: z.string().min(32, 'must be at least 32 characters (use a long random value)').optional(),
     client_name: z.string().min(1).max(200).optional(),
+    logo_uri: pageUrl.optional(),
+    client_uri: pageUrl.optional(),
+    policy_uri: pageUrl.optional(),
+    tos_uri: pageUrl.optional(),
     redirect_uris: z.array(redirectUri).default([]),
     post_logout_redirect_uris: z.array(redirectUri).default([]),
     grant_types: z.array(z.enum(GRANT_TYPES)).min(1).default(['authorization_code']),
@@ -163,6 +171,10 @@ export const clientSchema = z
       client_id: c.client_id,
       client_secret: c.client_secret,
       client_name: c.client_name ?? c.client_id,
+      logo_uri: c.logo_uri,
+      client_uri: c.client_uri,
+      policy_uri: c.policy_uri,
+      tos_uri: c.tos_uri,
       redirect_uris: c.redirect_uris,
       post_logout_redirect_uris: c.post_logout_redirect_uris,
       grant_types: c.grant_types,
@@ -225,6 +237,10 @@ function productionIssues(clients: ClientConfig[]): string[] {
     // Back-Channel Logout 1.0 §2.2 and OIDC Core §8.1: reached from the server, https only
     if (c.backchannel_logout_uri?.startsWith('http:')) problems.push(`clients[${i}].backchannel_logout_uri: must be https in production`);
     if (c.sector_identifier_uri?.startsWith('http:')) problems.push(`clients[${i}].sector_identifier_uri: must be https in production`);
+    // the pages load logo_uri and link the others: never over plain http in production
+    for (const field of PAGE_URLS) {
+      if (c[field]?.startsWith('http:')) problems.push(`clients[${i}].${field}: must be https in production`);
+    }
     if (c.client_secret && DEMO_SECRET.test(c.client_secret))
       problems.push(`clients[${i}].client_secret: is a demo secret; set a random one in production`);
   });

@@ -1,5 +1,6 @@
 // Environment variables (INTERFACE.md "Environment"), parsed once at start with zod.
 import { z } from 'zod';
+import { brandEnvShape } from './brand-env.js';
 
 const SECONDS = 'must be a whole number of seconds from 1 to 31536000';
 const seconds = (fallback: number) => z.coerce.number({ error: SECONDS }).int(SECONDS).positive(SECONDS).max(31_536_000, SECONDS).default(fallback);
@@ -101,7 +102,10 @@ export const envSchema = z
     BACKCHANNEL_LOGOUT_TIMEOUT: z.preprocess(emptyAsUnset, seconds(5)),
     BACKCHANNEL_LOGOUT_RETRY_DELAY: z.preprocess(emptyAsUnset, seconds(10)),
     BACKCHANNEL_LOGOUT_MAX_ATTEMPTS: z.preprocess(emptyAsUnset, z.coerce.number({ error: ATTEMPTS }).int(ATTEMPTS).min(1, ATTEMPTS).max(100, ATTEMPTS).default(10)),
+    // the sign-in pages: brand and default language (src/config/brand-env.ts)
+    ...brandEnvShape,
   })
+  .refine((env) => !(env.BRAND_LOGO_URL && env.BRAND_LOGO_FILE), { path: ['BRAND_LOGO_FILE'], message: 'set BRAND_LOGO_URL or BRAND_LOGO_FILE, not both' })
   .refine((env) => env.METRICS_PORT === undefined || env.METRICS_PORT !== env.PORT, { path: ['METRICS_PORT'], message: 'must differ from PORT' })
   .transform((env) => {
     const production = env.NODE_ENV === 'production';
@@ -142,6 +146,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     // INTERFACE.md: production refuses unsafe settings with a clear message.
     if (!env.ISSUER.startsWith('https://')) throw new ConfigError('environment: ISSUER must be https:// in production');
     if (!env.SECRET_KEY) throw new ConfigError('environment: SECRET_KEY is required in production (32+ random characters)');
+    if (env.BRAND_LOGO_URL && !env.BRAND_LOGO_URL.startsWith('https://')) throw new ConfigError('environment: BRAND_LOGO_URL must be https:// in production');
     if (env.METRICS_TOKEN && env.METRICS_TOKEN.length < 32) throw new ConfigError('environment: METRICS_TOKEN must be at least 32 characters in production');
   }
   if (env.SECRET_KEY_PREVIOUS && !env.SECRET_KEY) throw new ConfigError('environment: SECRET_KEY_PREVIOUS needs SECRET_KEY, the new key, beside it');

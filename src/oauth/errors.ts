@@ -1,5 +1,6 @@
 // One error type for every refusal (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1; OIDC Core §3.1.2.6).
 // The Fastify error handler in app.ts turns it into JSON, a redirect or an HTML page.
+import { translator, type Params, type TextKey } from '../i18n/catalogues.js';
 
 export type OAuthErrorCode =
   | 'invalid_request'
@@ -71,14 +72,22 @@ export class AuthorizationRedirectError extends OAuthError {
   }
 }
 
-/** An error shown to the person at the browser as an HTML page (never redirected). */
+/**
+ * An error shown to the person at the browser as an HTML page (never redirected): a title and a
+ * detail from the message catalogues (src/i18n), shown in the page's language.
+ */
 export class PageError extends Error {
   override name = 'PageError';
+  /** the detail in English, for a JSON error_description (a pushed request) and logs */
+  readonly description: string;
   constructor(
-    readonly title: string,
-    readonly detail: string,
+    readonly title: TextKey,
+    readonly detail: TextKey,
+    readonly params: Params = {},
     readonly status = 400,
   ) {
-    super(`${title}: ${detail}`);
+    const { t } = translator('en');
+    super(`${t(title, params)}: ${t(detail, params)}`);
+    this.description = t(detail, params);
   }
 }

@@ -1,4 +1,6 @@
 // Scope handling (RFC 6749 §3.3): space-delimited, order does not matter.
+import type { Translator } from '../i18n/catalogues.js';
+import { en, type MessageKey } from '../i18n/en.js';
 
 export function parseScope(scope: string | undefined | null): string[] {
   if (!scope) return [];
@@ -21,16 +23,8 @@ export function isSubset(scopes: Iterable<string>, of: Iterable<string>): boolea
   return true;
 }
 
-// Plain words for the consent and device pages.
-const DESCRIPTIONS: Record<string, string> = {
-  openid: 'Confirm who you are (your account identifier)',
-  profile: 'See your basic profile: name, picture, locale',
-  email: 'See your email address',
-  address: 'See your postal address',
-  phone: 'See your phone number',
-  offline_access: 'Stay signed in: keep access when you are not using the app',
-};
-
-export function describeScope(scope: string): string {
-  return DESCRIPTIONS[scope] ?? `Access "${scope}"`;
+/** A scope in plain words for the consent and device pages, in the page's language (src/i18n). */
+export function describeScope(scope: string, t: Translator['t']): string {
+  const key = `scope.${scope}`;
+  return key in en ? t(key as MessageKey) : t('consent.scope_other', { scope });
 }

@@ -24,14 +24,12 @@ import { VERIFICATION_PATH } from '../oauth/device/device-authorization.js';
 import { formatUserCode, isWellFormedUserCode, normaliseUserCode } from '../oauth/device/user-code.js';
 import { decideDeviceRequest, describeRequestedScopes, findPendingRequest, type PendingDeviceRequest } from '../oauth/device/verification.js';
 import { singleParams } from '../oauth/params.js';
+import { clientView } from './consent.js';
 import { noStore } from './http.js';
 
 export const CODE_CHECKS_PER_ADDRESS = 20;
 export const CODE_CHECKS_OVERALL = 600;
 
-const WRONG_CODE =
-  'That code is not valid. Check the code shown on your device and type it again. If it still fails, the code may have expired or been used: start again on your device to get a new one.';
-const TOO_MANY = 'Too many codes were tried. Wait a minute, then try again.';
 
 // what the form may send; anything longer than this is not a code anyone typed
 const deviceForm = z.object({
@@ -41,7 +39,7 @@ const deviceForm = z.object({
 
 interface DevicePage {
   user_code: string;
-  error?: string | undefined;
+  error?: 'device.wrong_code' | 'device.too_many' | 'device.code_format' | 'device.code_missing' | undefined;
 }
 
 export async function deviceRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -59,19 +57,21 @@ export async function deviceRoutes(app: FastifyInstance, ctx: AppContext): Promi
   function renderEntry(reply: FastifyReply, status: number, page: DevicePage) {
     return noStore(reply)
       .code(status)
-      .view('device.eta', { title: 'Connect a device', csrf: reply.generateCsrf(), action: VERIFICATION_PATH, ...page });
+      .view('device.eta', { title: reply.text.t('device.title'), csrf: reply.generateCsrf(), action: VERIFICATION_PATH, ...page, error: page.error && reply.text.t(page.error) });
   }
 
   async function renderConsent(reply: FastifyReply, request: PendingDeviceRequest, sub: string) {
-    const client_name = request.client.client_name ?? request.client.client_id;
     const user = await ctx.repos.users.findBySub(sub);
+    const { t } = reply.text;
     return noStore(reply).view('consent.eta', {
       // §3.3.1, §5.4: the code is shown again so the person can check it is the one on their
-      // own device, not one a phisher sent them
-      title: `Connect the device showing ${request.display_code}`,
-      client_name,
+      // own device, not one a phisher sent them, and so is the client that asks (its name, logo
+      // and site from the registry)
+      title: t('device.confirm_title', { code: request.display_code }),
+      client: clientView(request.client),
+      device_code: request.display_code,
       account: user?.username,
-      scopes: describeRequestedScopes(request),
+      scopes: describeRequestedScopes(request, t),
       action: VERIFICATION_PATH,
       csrf: reply.generateCsrf(),
       hidden: [['user_code', request.display_code]],
@@ -99,20 +99,20 @@ export async function deviceRoutes(app: FastifyInstance, ctx: AppContext): Promi
     if (!typed) return renderEntry(reply, 200, { user_code: '' });
     const session = await currentSession(ctx, request);
     if (!session) return renderEntry(reply, 200, { user_code: shownBack(typed) });
-    if (!(await mayCheckCode(request, reply))) return renderEntry(reply, 429, { user_code: shownBack(typed), error: TOO_MANY });
+    if (!(await mayCheckCode(request, reply))) return renderEntry(reply, 429, { user_code: shownBack(typed), error: 'device.too_many' });
     const pending = await findPendingRequest(ctx, typed);
-    if (!pending) return renderEntry(reply, 400, { user_code: shownBack(typed), error: WRONG_CODE });
+    if (!pending) return renderEntry(reply, 400, { user_code: shownBack(typed), error: 'device.wrong_code' });
     return renderConsent(reply, pending, session.sub);
   });
 
   app.post(VERIFICATION_PATH, { config: { page: true }, preHandler: app.csrfProtection }, async (request, reply) => {
     const form = deviceForm.safeParse(singleParams(request.body));
-    if (!form.success) return renderEntry(reply, 400, { user_code: '', error: 'Enter the code shown on your device (8 letters, like BCDF-GHJK).' });
+    if (!form.success) return renderEntry(reply, 400, { user_code: '', error: 'device.code_format' });
     const typed = form.data.user_code ?? '';
-    if (!typed.trim()) return renderEntry(reply, 400, { user_code: '', error: 'Enter the code shown on your device.' });
-    if (!(await mayCheckCode(request, reply))) return renderEntry(reply, 429, { user_code: shownBack(typed), error: TOO_MANY });
+    if (!typed.trim()) return renderEntry(reply, 400, { user_code: '', error: 'device.code_missing' });
+    if (!(await mayCheckCode(request, reply))) return renderEntry(reply, 429, { user_code: shownBack(typed), error: 'device.too_many' });
     const pending = await findPendingRequest(ctx, typed);
-    if (!pending) return renderEntry(reply, 400, { user_code: shownBack(typed), error: WRONG_CODE });
+    if (!pending) return renderEntry(reply, 400, { user_code: shownBack(typed), error: 'device.wrong_code' });
 
     const session = await currentSession(ctx, request);
     if (!session) return redirectToLogin(reply, pending);
@@ -126,8 +126,8 @@ export async function deviceRoutes(app: FastifyInstance, ctx: AppContext): Promi
       request.ip,
     );
     // decided or expired between the consent page and this answer
-    if (!decided) return renderEntry(reply, 400, { user_code: '', error: WRONG_CODE });
+    if (!decided) return renderEntry(reply, 400, { user_code: '', error: 'device.wrong_code' });
     const client_name = pending.client.client_name ?? pending.client.client_id;
-    return noStore(reply).view(approved ? 'device_done.eta' : 'device_denied.eta', { title: approved ? 'Device connected' : 'Access denied', client_name });
+    return noStore(reply).view(approved ? 'device_done.eta' : 'device_denied.eta', { title: reply.text.t(approved ? 'device.done_title' : 'device.denied_title'), client_name });
   });
 }

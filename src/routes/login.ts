@@ -31,6 +31,7 @@ export const LOGIN_RATE_LIMIT = { max: 60, timeWindow: '1 minute' } as const;
 interface LoginView {
   return_to: string | undefined;
   username?: string | undefined;
+  /** already in the page's language */
   error?: string | undefined;
   signed_in?: string | undefined;
 }
@@ -45,7 +46,7 @@ async function clientNameFor(ctx: AppContext, returnTo: string | undefined): Pro
 async function renderLogin(ctx: AppContext, reply: FastifyReply, v: LoginView, status = 200) {
   noStore(reply);
   return reply.code(status).view('login.eta', {
-    title: 'Sign in',
+    title: reply.text.t('login.title'),
     csrf: reply.generateCsrf(),
     client_name: await clientNameFor(ctx, v.return_to),
     ...v,
@@ -88,7 +89,8 @@ export async function loginRoutes(app: FastifyInstance, ctx: AppContext): Promis
       const body = parsed.success ? parsed.data : { username: '', password: '', return_to: undefined };
       const return_to = safeReturnTo(body.return_to);
       const username = body.username.trim();
-      if (!username || !body.password) return renderLogin(ctx, reply, { return_to, username, error: 'Enter your username and password.' }, 400);
+      const { t } = reply.text;
+      if (!username || !body.password) return renderLogin(ctx, reply, { return_to, username, error: t('login.missing') }, 400);
 
       // argon2id; unknown users cost the same; failures slow down the username and lock the pair (credentials.ts)
       const result = await checkCredentials(ctx, username, body.password, request.ip);
@@ -97,11 +99,10 @@ export async function loginRoutes(app: FastifyInstance, ctx: AppContext): Promis
         if (result.reason === 'locked') {
           const minutes = Math.max(1, Math.ceil(result.retry_after_seconds / 60));
           reply.header('retry-after', String(result.retry_after_seconds));
-          const error = `Too many failed attempts: sign-in is locked for ${minutes} minute${minutes === 1 ? '' : 's'}. Try again later.`;
-          return renderLogin(ctx, reply, { return_to, username, error }, 429);
+          return renderLogin(ctx, reply, { return_to, username, error: t('login.locked', { count: minutes }) }, 429);
         }
         // the same words whether the user exists or not
-        return renderLogin(ctx, reply, { return_to, username, error: 'Wrong username or password.' });
+        return renderLogin(ctx, reply, { return_to, username, error: t('login.wrong') });
       }
 
       // a new session id on every login (no session fixation); the one it replaces ends

@@ -29,9 +29,9 @@ async function parseLogoutRequest(ctx: AppContext, params: Record<string, string
   let client: Client | undefined;
   if (params.client_id) {
     client = await ctx.clients.get(params.client_id);
-    if (!client) throw new PageError('Unknown application', `No enabled application is registered as "${params.client_id}".`);
+    if (!client) throw new PageError('error.unknown_client_title', 'logout.unknown_client', { client_id: params.client_id });
     // §2: when both are sent, the ID token must have been issued to client_id
-    if (hint && !hint.aud.includes(client.client_id)) throw new PageError('This sign-out link is not valid', 'The id_token_hint was issued to another application than client_id.');
+    if (hint && !hint.aud.includes(client.client_id)) throw new PageError('logout.invalid_title', 'logout.hint_other_client');
   } else if (hint && hint.aud.length === 1) {
     client = await ctx.clients.get(hint.aud[0]!);
   }
@@ -48,10 +48,11 @@ function finish(reply: FastifyReply, r: LogoutRequest): FastifyReply | Promise<F
     if (r.state !== undefined) url.searchParams.set('state', r.state);
     return reply.redirect(url.href, 303);
   }
+  const { t } = reply.text;
   return reply.view('logout_done.eta', {
-    title: 'You are signed out',
-    message: r.client ? `You are signed out. You can return to ${r.client.client_name} or close this page.` : 'You are signed out. You can close this page.',
-    note: r.refusedRedirect ? 'The application asked to send you to an address that is not registered for it, so you stay here.' : undefined,
+    title: t('logout.done_title'),
+    message: r.client ? t('logout.done_client', { client: r.client.client_name }) : t('logout.done'),
+    note: r.refusedRedirect ? t('logout.refused_redirect') : undefined,
   });
 }
 
@@ -65,18 +66,19 @@ export async function logoutRoutes(app: FastifyInstance, ctx: AppContext): Promi
     if (params.id_token_hint) {
       // §2: signature and issuer checked; an expired ID token is still a valid hint
       hint = await verifyIdTokenHint(ctx, params.id_token_hint);
-      if (!hint) throw new PageError('This sign-out link is not valid', 'The id_token_hint is not an ID token issued by this server.');
+      if (!hint) throw new PageError('logout.invalid_title', 'logout.hint_invalid');
     }
     const r = await parseLogoutRequest(ctx, params, hint);
     const session = await currentSession(ctx, req);
     if (session && !hint?.names(session.sub)) {
       // no proof that the signed-in user's client asks: confirm first
       const user = await ctx.repos.users.findBySub(session.sub);
-      const hidden = Object.entries({ client_id: r.client?.client_id, post_logout_redirect_uri: params.post_logout_redirect_uri, state: r.state }).filter(
+      // ui_locales (§2) goes on with the form, so the signed-out page speaks the same language
+      const hidden = Object.entries({ client_id: r.client?.client_id, post_logout_redirect_uri: params.post_logout_redirect_uri, state: r.state, ui_locales: params.ui_locales }).filter(
         (e): e is [string, string] => e[1] !== undefined,
       );
       return reply.view('logout.eta', {
-        title: 'Sign out?',
+        title: reply.text.t('logout.title'),
         client_name: r.client?.client_name,
         account: user?.username,
         action: CONFIRM_PATH,

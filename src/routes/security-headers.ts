@@ -35,7 +35,9 @@ export function securityHeaders(app: FastifyInstance, opts: { https: boolean }):
       directives: {
         defaultSrc: ["'none'"],
         styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
+        // client logos (logo_uri, RFC 7591 §2) and BRAND_LOGO_URL are images from elsewhere:
+        // https only, except on a development server (http issuer), where http is allowed too
+        imgSrc: ["'self'", 'data:', 'https:', ...(opts.https ? [] : ['http:'])],
         frameAncestors: ["'none'"],
         baseUri: ["'none'"],
       },

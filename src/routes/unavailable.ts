@@ -30,8 +30,8 @@ export function sendUnavailable(request: FastifyRequest, reply: FastifyReply, er
   reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).header('cache-control', 'no-store');
   if (page)
     return reply.view('error.eta', {
-      title: 'Temporarily unavailable',
-      detail: 'The service cannot complete this request right now. Try again in a few seconds.',
+      title: reply.text.t('error.unavailable_title'),
+      detail: reply.text.t('error.unavailable_detail'),
       error: 'temporarily_unavailable',
     });
   return reply.send({ error: 'temporarily_unavailable', error_description: DESCRIPTION });

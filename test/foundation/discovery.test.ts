@@ -33,6 +33,10 @@ describe('discovery', () => {
       expect(meta, m).toHaveProperty(m);
   });
 
+  it('advertises the languages of the pages (ui_locales_supported, OpenID Connect Discovery §3)', () => {
+    expect(meta.ui_locales_supported).toEqual(['en', 'fr']);
+  });
+
   it('builds every endpoint URL from ISSUER', () => {
     const urls = Object.entries(meta).filter(([k]) => k.endsWith('_endpoint') || k.endsWith('_uri'));
     expect(urls.map(([k]) => k)).toEqual(

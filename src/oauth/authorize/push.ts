@@ -24,7 +24,7 @@ export async function pushAuthorizationRequest(ctx: AppContext, client: Client, 
     request = await parseAuthorizationRequest(ctx, params, client);
   } catch (e) {
     // RFC 9126 §2.3: errors are JSON answers, as at the token endpoint; nothing is redirected
-    if (e instanceof PageError) throw new OAuthError('invalid_request', e.detail);
+    if (e instanceof PageError) throw new OAuthError('invalid_request', e.description);
     if (e instanceof OAuthError) throw new OAuthError(e.error, e.description);
     throw e;
   }

@@ -39,7 +39,7 @@ export async function resolveRequestSource(ctx: AppContext, sent: { params: Reco
 
   const carried = resolvedOrigin(ctx.secretKeys, params);
   if (carried === 'invalid')
-    throw new PageError('This sign-in link has expired', 'It was changed, or it is older than 30 minutes. Go back to the application and start again.');
+    throw new PageError('error.link_expired_title', 'error.link_expired');
   if (carried) return { params, repeated, origin: carried };
   if (params.request === undefined && params.request_uri === undefined) return { params, repeated, origin: { pushed: false, signed: false } };
 

@@ -113,22 +113,19 @@ export async function resolveClientAndRedirect(
   repeated: string[],
 ): Promise<{ client: Client; redirect_uri: string; redirect_uri_sent: boolean }> {
   if (repeated.includes('client_id') || repeated.includes('redirect_uri'))
-    throw new PageError('This sign-in link is not valid', 'The request names its application or return address more than once (RFC 6749 section 3.1).');
+    throw new PageError('error.link_invalid_title', 'error.link_repeated');
   const clientId = params.client_id;
-  if (!clientId) throw new PageError('This sign-in link is not valid', 'The request does not say which application is asking (client_id is missing).');
+  if (!clientId) throw new PageError('error.link_invalid_title', 'error.link_no_client');
   const client = await ctx.clients.get(clientId);
-  if (!client) throw new PageError('Unknown application', `No enabled application is registered as "${clientId}", so it cannot ask you to sign in.`);
+  if (!client) throw new PageError('error.unknown_client_title', 'error.unknown_client', { client_id: clientId });
   const sent = params.redirect_uri;
   if (sent === undefined) {
     // RFC 6749 §3.1.2.3: may be omitted only when exactly one redirect URI is registered
     if (client.redirect_uris.length === 1) return { client, redirect_uri: client.redirect_uris[0]!, redirect_uri_sent: false };
-    throw new PageError('This sign-in link is not valid', `The request does not say where to return to (redirect_uri is missing) and "${client.client_name}" has ${client.redirect_uris.length === 0 ? 'none' : 'more than one'} registered.`);
+    throw new PageError('error.link_invalid_title', client.redirect_uris.length === 0 ? 'error.link_no_redirect_none' : 'error.link_no_redirect_many', { client: client.client_name });
   }
   if (!isRegisteredRedirectUri(client, sent))
-    throw new PageError(
-      'This sign-in link is not valid',
-      `The return address (redirect_uri) is not registered for "${client.client_name}". For your safety you are not sent there.`,
-    );
+    throw new PageError('error.link_invalid_title', 'error.redirect_unregistered', { client: client.client_name });
   return { client, redirect_uri: sent, redirect_uri_sent: true };
 }
 

@@ -3,6 +3,7 @@
 import type { AppContext } from '../../context.js';
 import type { DeviceCodeRow } from '../../db/schema.js';
 import type { Client } from '../../repositories/clients.js';
+import type { Translator } from '../../i18n/catalogues.js';
 import { describeScope, parseScope } from '../scopes.js';
 import { formatUserCode, isWellFormedUserCode, normaliseUserCode } from './user-code.js';
 
@@ -32,8 +33,8 @@ export async function findPendingRequest(ctx: AppContext, typed: string): Promis
 }
 
 /** The requested scopes in words, for the consent page. */
-export function describeRequestedScopes(request: PendingDeviceRequest): { name: string; description: string }[] {
-  return parseScope(request.row.scope).map((name) => ({ name, description: describeScope(name) }));
+export function describeRequestedScopes(request: PendingDeviceRequest, t: Translator['t']): { name: string; description: string }[] {
+  return parseScope(request.row.scope).map((name) => ({ name, description: describeScope(name, t) }));
 }
 
 /**
