@@ -200,13 +200,14 @@ describe('wrong credentials', () => {
       await time('warm-up', 0);
       const wrong: number[] = [];
       const unknown: number[] = [];
-      for (let i = 1; i <= 5; i++) {
+      for (let i = 1; i <= 9; i++) {
         wrong.push(await time(ALICE.username, i));
         unknown.push(await time(`nobody-${i}`, i + 10));
       }
-      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[2]!;
-      // an argon2id verify costs tens of milliseconds; a lookup that finds nobody, one or two
-      expect(median(unknown)).toBeGreaterThan(median(wrong) * 0.6);
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[4]!;
+      // an argon2id verify costs tens of milliseconds; a lookup that finds nobody, one or two.
+      // Nine samples each and a wide margin: a loaded machine stretches single samples a lot.
+      expect(median(unknown)).toBeGreaterThan(median(wrong) * 0.4);
     } finally {
       await other.close();
     }
