@@ -6,6 +6,7 @@ import { ConfigError, loadEnv, type Env } from './config/env.js';
 import { loadUsers, type UserConfig } from './config/users.js';
 import { createContext, type AppContext } from './context.js';
 import { hashPassword } from './crypto/password.js';
+import { signingAlgsInUse } from './crypto/signing-algs.js';
 import { migrate, openDatabase, type Db, type DbOptions } from './db/index.js';
 import { SubConflictError } from './repositories/users.js';
 
@@ -44,6 +45,8 @@ export async function syncUsers(ctx: AppContext, users: UserConfig[]): Promise<v
 }
 
 export async function syncClients(ctx: AppContext, clients: ClientConfig[]): Promise<void> {
+  // a key for every algorithm the registry names, before any client can ask for a token
+  await ctx.keystore.ensure(signingAlgsInUse(ctx.env, clients));
   await ctx.repos.clients.sync(clients);
   await ctx.clients.reload();
 }
