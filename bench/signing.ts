@@ -3,7 +3,8 @@
 //   jose          new SignJWT(...).sign(CryptoKey): WebCrypto, which hands each signature to
 //                 libuv's thread pool (4 threads by default), so the main thread stays free
 //   crypto.sign   node:crypto.sign(hash, data, KeyObject): synchronous, on the main thread
-//   crypto.sign cb  the same with a callback: Node runs it in the thread pool as WebCrypto does
+//   crypto.sign cb  the same with a callback: Node runs it in the thread pool as WebCrypto does;
+//                 what the server signs with (src/crypto/jws-sign.ts)
 //
 // Each way signs the same RFC 9068 header and claims as the server (src/oauth/tokens.ts), with
 // BENCH_CONCURRENCY (32, the connections of npm run bench) signatures in flight, as the server
@@ -12,31 +13,16 @@
 // request, so its time is what a signing method takes from HTTP. Rounds alternate the order of
 // the ways; the medians are printed. BENCH_SIGNING_N (per measurement; default 2,000 for RSA,
 // 10,000 otherwise), BENCH_SIGNING_ROUNDS (3).
-import { constants, KeyObject, sign } from 'node:crypto';
+import { KeyObject, sign } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { promisify } from 'node:util';
 import { generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { nodeSignParams, signJwt } from '../src/crypto/jws-sign.js';
 import { randomToken } from '../src/crypto/random.js';
 import { keyGenerationOptions, SIGNING_ALGS, type SigningAlg } from '../src/crypto/signing-algs.js';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const ROUNDS = Number(process.env.BENCH_SIGNING_ROUNDS ?? 3);
-const signAsync = promisify(sign);
-
-/** node:crypto.sign's arguments for a JWS alg (RFC 7518 §3): hash, padding, signature encoding. */
-function nodeParams(alg: SigningAlg, key: KeyObject) {
-  switch (alg) {
-    case 'RS256':
-      return { hash: 'sha256', key: { key } };
-    case 'PS256':
-      return { hash: 'sha256', key: { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } };
-    case 'ES256':
-      return { hash: 'sha256', key: { key, dsaEncoding: 'ieee-p1363' as const } };
-    case 'EdDSA':
-      return { hash: null, key: { key } };
-  }
-}
 
 function claims() {
   const now = Math.floor(Date.now() / 1000);
@@ -47,25 +33,19 @@ type Signer = () => Promise<unknown> | unknown;
 
 function ways(alg: SigningAlg, privateKey: CryptoKey, kid: string): Record<string, { signer: Signer; concurrent: boolean }> {
   const header = { alg, kid, typ: 'at+jwt' };
-  const encodedHeader = Buffer.from(JSON.stringify(header)).toString('base64url');
-  const { hash, key } = nodeParams(alg, KeyObject.from(privateKey));
-  const input = () => `${encodedHeader}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}`;
+  const keyObject = KeyObject.from(privateKey);
+  const { hash, key } = nodeSignParams(alg, keyObject);
   return {
     jose: { signer: () => new SignJWT(claims()).setProtectedHeader(header).sign(privateKey), concurrent: true },
     'crypto.sign': {
       signer: () => {
-        const data = input();
+        const data = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}`;
         return `${data}.${sign(hash, Buffer.from(data), key).toString('base64url')}`;
       },
       concurrent: false,
     },
-    'crypto.sign cb': {
-      signer: async () => {
-        const data = input();
-        return `${data}.${(await signAsync(hash, Buffer.from(data), key)).toString('base64url')}`;
-      },
-      concurrent: true,
-    },
+    // what the server runs (src/crypto/jws-sign.ts)
+    'crypto.sign cb': { signer: () => signJwt(header, claims(), keyObject), concurrent: true },
   };
 }
 

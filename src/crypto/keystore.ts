@@ -12,10 +12,12 @@
 // Each algorithm in use (src/crypto/signing-algs.ts) has its own keys: init() and ensure() add a
 // first key for an algorithm that has none, under that algorithm's advisory lock, so instances
 // starting or reloading the registry together add one.
-import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK, type JWTPayload, type JWTVerifyOptions, type JWTHeaderParameters } from 'jose';
+import { KeyObject } from 'node:crypto';
+import { exportJWK, generateKeyPair, importJWK, jwtVerify, type CryptoKey, type JWK, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { ConfigError } from '../config/env.js';
 import { RefreshAhead } from '../db/refresh-ahead.js';
 import type { KeysRepository, RotationTimes } from '../repositories/keys.js';
+import { signJwt, type JwsHeader } from './jws-sign.js';
 import { randomToken } from './random.js';
 import type { SecretBox } from './secret-box.js';
 import { keyGenerationOptions, SIGNING_ALGS, type SigningAlg } from './signing-algs.js';
@@ -27,7 +29,8 @@ interface LoadedKey {
   activatesAt: number;
   publicJwk: JWK;
   publicKey: CryptoKey;
-  privateKey: CryptoKey;
+  /** imported by jose, signed with by node:crypto (src/crypto/jws-sign.ts) */
+  privateKey: KeyObject;
 }
 
 export interface KeystoreOptions {
@@ -128,7 +131,7 @@ export class Keystore {
         activatesAt: new Date(row.activates_at).getTime(),
         publicJwk: row.public_jwk as JWK,
         publicKey: (await importJWK(row.public_jwk as JWK, alg)) as CryptoKey,
-        privateKey: (await importJWK(JSON.parse(this.openPrivate(row.kid, row.private_jwk_encrypted)) as JWK, alg)) as CryptoKey,
+        privateKey: KeyObject.from((await importJWK(JSON.parse(this.openPrivate(row.kid, row.private_jwk_encrypted)) as JWK, alg)) as CryptoKey),
       };
       next.set(key.kid, key);
       // rows come latest activation first (KeysRepository.published)
@@ -201,9 +204,9 @@ export class Keystore {
       key = this.signingKey(opts.alg);
     }
     if (!key) throw new Error(`no active signing key for ${opts.alg}`);
-    const header: JWTHeaderParameters = { alg: opts.alg, kid: key.kid };
+    const header: JwsHeader = { alg: opts.alg, kid: key.kid };
     if (opts.typ) header.typ = opts.typ;
-    return new SignJWT(payload).setProtectedHeader(header).sign(key.privateKey);
+    return signJwt(header, payload, key.privateKey);
   }
 
   /** Verifies a JWT signed by one of our published keys. Throws on any failure. */
