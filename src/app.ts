@@ -15,6 +15,7 @@ import { logDestination, loggerOptions, RequestLog, requestLoggerFactory } from 
 import { metricsSupport } from './metrics/index.js';
 import { sendAuthorizationResponse } from './oauth/authorize/response-modes.js';
 import { AuthorizationRedirectError, OAuthError, PageError, safeDescription } from './oauth/errors.js';
+import { isDatabaseUnavailable } from './db/unavailable.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { consentRoutes } from './routes/consent.js';
 import { deviceAuthorizationRoutes } from './routes/device-authorization.js';
@@ -30,6 +31,7 @@ import { parRoutes } from './routes/par.js';
 import { revocationRoutes } from './routes/revocation.js';
 import { securityHeaders } from './routes/security-headers.js';
 import { tokenRoutes } from './routes/token.js';
+import { sendUnavailable } from './routes/unavailable.js';
 import { userinfoRoutes } from './routes/userinfo.js';
 
 declare module 'fastify' {
@@ -64,7 +66,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
-    trustProxy: ctx.env.production,
+    trustProxy: ctx.env.TRUST_PROXY,
     bodyLimit: 64 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
   });
@@ -149,6 +151,8 @@ async function handleError(error: FastifyError, request: FastifyRequest, reply: 
       .header('cache-control', 'no-store')
       .send({ error: 'invalid_request', error_description: safeDescription(description) });
   }
+  // the database away for a moment: 503 and Retry-After (src/routes/unavailable.ts)
+  if (isDatabaseUnavailable(error)) return sendUnavailable(request, reply, error, page);
   request.log.error({ err: error }, 'unhandled error');
   if (page) return renderErrorPage(reply, 500, 'Something went wrong', 'The server could not complete this request. Try again in a moment.');
   return reply.code(500).header('cache-control', 'no-store').send({ error: 'server_error', error_description: 'the server could not complete the request' });

@@ -1,6 +1,9 @@
-// `clients check [FILE]` and `clients schema`.
+// `clients check [FILE]`, `clients sync` and `clients schema`.
+import { loadFiles } from '../bootstrap.js';
 import { loadRegistry, registryJsonSchema } from '../config/clients.js';
-import { CliError, parse, type CliIO } from './io.js';
+import { REGISTRY_POLL_MS } from '../operations/registry-reload.js';
+import { hashUsers, syncRegistry } from '../operations/registry-sync.js';
+import { CliError, cliEnv, parse, withDatabase, type CliIO } from './io.js';
 
 /** Validates a registry with the loader the server uses; production checks with --production or NODE_ENV=production. */
 export function clientsCheck(args: string[], io: CliIO): void {
@@ -10,6 +13,24 @@ export function clientsCheck(args: string[], io: CliIO): void {
   const production = values.production === true || io.env.NODE_ENV === 'production';
   const clients = loadRegistry(file, { production, env: io.env });
   io.out(`OK: ${file}: ${clients.length} client${clients.length === 1 ? '' : 's'}${production ? ' (production checks)' : ''}`);
+}
+
+/**
+ * What SIGHUP does, from the command line: CLIENTS_FILE and USERS_FILE, checked with the
+ * server's loader and then written in one transaction that raises the registry version, which
+ * servers on the same PostgreSQL watch. A bad file is refused before the database is opened.
+ */
+export async function clientsSync(args: string[], io: CliIO): Promise<void> {
+  parse(args, {});
+  const env = cliEnv(io);
+  const files = loadFiles(env, io.env);
+  const users = await hashUsers(files.users);
+  await withDatabase(io, async (db) => {
+    const r = await syncRegistry(db, { clients: files.clients, users, usersFile: env.USERS_FILE });
+    const usersPart = env.USERS_FILE ? `; ${env.USERS_FILE}: ${r.users} user${r.users === 1 ? '' : 's'}` : '';
+    io.out(`OK: ${env.CLIENTS_FILE}: ${r.clients} client${r.clients === 1 ? '' : 's'}, ${r.disabled} disabled${usersPart}; registry version ${r.version}`);
+    io.out(`Servers on this PostgreSQL database pick it up within ${REGISTRY_POLL_MS / 1000} s.`);
+  });
 }
 
 // Shown by editors on hover; the wording follows INTERFACE.md and RFC 7591.
@@ -29,7 +50,8 @@ const DESCRIPTIONS: Record<string, string> = {
   scope: 'Space-separated scopes the client may request.',
   require_pkce: 'Require PKCE (S256) on the authorization code flow. Default true; a public client can never turn it off.',
   skip_consent: 'Do not ask the user for consent (first-party apps).',
-  id_token_signed_response_alg: 'Signing algorithm of ID tokens for this client.',
+  id_token_signed_response_alg: 'Signing algorithm of ID tokens for this client: RS256 (default), PS256, ES256 or EdDSA.',
+  access_token_signed_response_alg: 'Signing algorithm of access tokens for this client: RS256, PS256, ES256 or EdDSA. Default: ACCESS_TOKEN_SIGNING_ALG.',
   access_token_ttl: 'Access token lifetime in seconds (overrides ACCESS_TOKEN_TTL).',
   id_token_ttl: 'ID token lifetime in seconds (overrides ID_TOKEN_TTL).',
   refresh_token_ttl: 'Refresh token lifetime in seconds (overrides REFRESH_TOKEN_TTL).',

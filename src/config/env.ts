@@ -4,7 +4,21 @@ import { SIGNING_ALGS } from '../crypto/signing-algs.js';
 
 const SECONDS = 'must be a whole number of seconds from 1 to 31536000';
 const seconds = (fallback: number) => z.coerce.number({ error: SECONDS }).int(SECONDS).positive(SECONDS).max(31_536_000, SECONDS).default(fallback);
+const whole = (message: string, min: number, max: number, fallback: number) =>
+  z.coerce.number({ error: message }).int(message).min(min, message).max(max, message).default(fallback);
+const count = (fallback: number, max = 1_000_000) => whole(`must be a whole number from 1 to ${max}`, 1, max, fallback);
+const millis = (fallback: number) => whole('must be a whole number of milliseconds from 0 to 60000', 0, 60_000, fallback);
+const days = (fallback: number) => whole('must be a whole number of days from 1 to 3650', 1, 3650, fallback);
+const PROXY = 'must be true, false, or a comma-separated list of addresses, CIDR ranges or loopback/linklocal/uniquelocal';
+/** Fastify's trustProxy (https://fastify.dev/docs/latest/Reference/Server/#trustproxy), from text. */
+const trustProxy = z
+  .string()
+  .trim()
+  .min(1, PROXY)
+  .transform((v): boolean | string[] => (v === 'true' ? true : v === 'false' ? false : v.split(',').map((a) => a.trim())))
+  .refine((v) => !Array.isArray(v) || v.every((a) => /^(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)$/.test(a)), PROXY);
 const PORT = 'must be a port number from 0 to 65535';
+const TIMEOUT = 'must be a whole number of seconds from 1 to 600';
 const METRICS_PORT = 'must be a port number from 1 to 65535';
 const emptyAsUnset = (v: unknown) => (v === '' ? undefined : v);
 const DAYS = 'must be a whole number of days from 1 to 3650';
@@ -31,6 +45,9 @@ export const envSchema = z
         .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
         .optional(),
     ),
+    // PostgreSQL: seconds to connect (or wait for a free connection) and for one statement (src/db/pg-pool.ts)
+    DATABASE_CONNECT_TIMEOUT: z.preprocess(emptyAsUnset, z.coerce.number({ error: TIMEOUT }).int(TIMEOUT).min(1, TIMEOUT).max(600, TIMEOUT).default(3)),
+    DATABASE_QUERY_TIMEOUT: z.preprocess(emptyAsUnset, z.coerce.number({ error: TIMEOUT }).int(TIMEOUT).min(1, TIMEOUT).max(600, TIMEOUT).default(5)),
     DATA_DIR: z.preprocess(emptyAsUnset, z.string().default('./data')),
     CLIENTS_FILE: z.preprocess(emptyAsUnset, z.string().default('config/clients.json')),
     USERS_FILE: z.preprocess(emptyAsUnset, z.string().optional()),
@@ -59,6 +76,26 @@ export const envSchema = z
     // RFC 9126 §2.2: lifetime of a request_uri; §6: the AS may require PAR of every client
     PUSHED_AUTHORIZATION_REQUEST_TTL: z.preprocess(emptyAsUnset, seconds(60)),
     REQUIRE_PUSHED_AUTHORIZATION_REQUESTS: z.preprocess(emptyAsUnset, z.stringbool({ error: 'must be true or false' }).default(false)),
+    // which proxies may set X-Forwarded-For: the client address that sign-in limits count by
+    TRUST_PROXY: z.preprocess(emptyAsUnset, trustProxy.optional()),
+    // sign-in protection (src/authentication/credentials.ts, README "Sign-in protection")
+    LOGIN_LOCK_AFTER: z.preprocess(emptyAsUnset, count(10)),
+    LOGIN_LOCK_SECONDS: z.preprocess(emptyAsUnset, seconds(900)),
+    LOGIN_SLOW_AFTER: z.preprocess(emptyAsUnset, count(3)),
+    LOGIN_SLOW_STEP_MS: z.preprocess(emptyAsUnset, millis(1000)),
+    LOGIN_SLOW_MAX_MS: z.preprocess(emptyAsUnset, millis(3000)),
+    LOGIN_ADDRESS_LOCK_AFTER: z.preprocess(emptyAsUnset, count(100)),
+    // NIST SP 800-63B §5.2.2: no more than 100 consecutive failures before a stronger measure
+    LOGIN_ACCOUNT_MAX_FAILURES: z.preprocess(emptyAsUnset, count(100, 100)),
+    LOGIN_ACCOUNT_FAILURE_DAYS: z.preprocess(emptyAsUnset, days(90)),
+    LOGIN_KNOWN_ADDRESS_DAYS: z.preprocess(emptyAsUnset, days(90)),
+    // the cleanup job (src/maintenance/cleanup.ts)
+    // at most a day (Node timers cannot wait longer than about 24.8 days)
+    CLEANUP_INTERVAL: z.preprocess(emptyAsUnset, whole('must be a whole number of seconds from 1 to 86400', 1, 86_400, 3600)),
+    CLEANUP_BATCH_SIZE: z.preprocess(emptyAsUnset, count(1000, 100_000)),
+    AUDIT_RETENTION_DAYS: z.preprocess(emptyAsUnset, days(365)),
+    // how long SIGTERM waits for requests in flight before the process exits anyway (code 1)
+    SHUTDOWN_GRACE_SECONDS: z.preprocess(emptyAsUnset, seconds(10)),
   })
   .refine((env) => env.METRICS_PORT === undefined || env.METRICS_PORT !== env.PORT, { path: ['METRICS_PORT'], message: 'must differ from PORT' })
   .transform((env) => {
@@ -69,6 +106,9 @@ export const envSchema = z
       ISSUER: env.ISSUER ?? `http://localhost:${env.PORT}`,
       // dev default per INTERFACE.md; production creates users only when told to
       USERS_FILE: env.USERS_FILE ?? (production ? undefined : 'config/users.json'),
+      // production: trust proxies on loopback and private networks only, so a client on the
+      // internet cannot choose its own address with X-Forwarded-For; development: none
+      TRUST_PROXY: env.TRUST_PROXY ?? (production ? ['loopback', 'linklocal', 'uniquelocal'] : false),
     };
   });
 

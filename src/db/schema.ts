@@ -131,6 +131,13 @@ export interface LoginAttemptsTable {
   failures: number;
   window_started_at: ColumnType<Date, Date | string | undefined, Date | string>;
   locked_until: Timestamp | null;
+  last_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface LoginKnownAddressesTable {
+  sub: string;
+  ip: string;
+  last_success_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export interface AuditLogTable {
@@ -166,6 +173,7 @@ export interface Database {
   client_assertion_jtis: ClientAssertionJtisTable;
   signing_keys: SigningKeysTable;
   login_attempts: LoginAttemptsTable;
+  login_known_addresses: LoginKnownAddressesTable;
   audit_log: AuditLogTable;
   pushed_authorization_requests: PushedAuthorizationRequestsTable;
 }

@@ -24,7 +24,7 @@ const loginBody = z.object({
   return_to: z.string().optional(),
 });
 
-/** POST /login is rate limited per address on top of the per-user and per-address lockout. */
+/** POST /login is rate limited per address on top of the sign-in counters (credentials.ts). */
 export const LOGIN_RATE_LIMIT = { max: 60, timeWindow: '1 minute' } as const;
 
 interface LoginView {
@@ -89,7 +89,7 @@ export async function loginRoutes(app: FastifyInstance, ctx: AppContext): Promis
       const username = body.username.trim();
       if (!username || !body.password) return renderLogin(ctx, reply, { return_to, username, error: 'Enter your username and password.' }, 400);
 
-      // argon2id; unknown users cost the same; failures slow down, then lock (credentials.ts)
+      // argon2id; unknown users cost the same; failures slow down the username and lock the pair (credentials.ts)
       const result = await checkCredentials(ctx, username, body.password, request.ip);
       request.server.metrics?.credentialsChecked('login_page', result);
       if (!result.ok) {

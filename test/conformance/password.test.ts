@@ -72,18 +72,17 @@ describe('password grant (RFC 6749 §4.3)', () => {
     await s.ctx.repos.users.upsert({ username: victim, password_hash: (await s.ctx.repos.users.findByUsername(ALICE.username))!.password_hash, claims: {} });
     await refusal(grant({ username: victim, password: 'guess-1' }));
     await refusal(grant({ username: victim, password: 'guess-2' }));
-    // the same counter the login page uses (src/authentication/credentials.ts)
-    expect((await s.ctx.repos.loginAttempts.get(`user:${victim}`))?.failures).toBe(2);
+    // the same counters the login page uses (src/authentication/credentials.ts), by username and address
+    expect((await s.ctx.repos.loginAttempts.state(victim, '127.0.0.1', s.ctx.env.LOGIN_LOCK_SECONDS)).pair.failures).toBe(2);
 
-    const until = new Date(Date.now() + 60_000);
-    await s.ctx.repos.loginAttempts.lock(`user:${victim}`, until);
+    await s.ctx.repos.loginAttempts.lock(victim, '127.0.0.1', 'pair', 60);
     // even the right password is refused while locked
     const locked = await refusal(grant({ username: victim, password: ALICE.password }));
     expect(locked).toEqual({ status: 400, error: 'invalid_grant', error_description: LOCKED });
     // an unknown username locks and answers the same way
     const ghost = 'ghost-user';
-    await s.ctx.repos.loginAttempts.fail(`user:${ghost}`);
-    await s.ctx.repos.loginAttempts.lock(`user:${ghost}`, until);
+    await refusal(grant({ username: ghost, password: 'x' }));
+    await s.ctx.repos.loginAttempts.lock(ghost, '127.0.0.1', 'pair', 60);
     expect(await refusal(grant({ username: ghost, password: 'x' }))).toEqual(locked);
   });
 

@@ -32,31 +32,60 @@ describe('SettingsRepository.getOrCreate', () => {
 });
 
 describe('LoginAttemptsRepository', () => {
-  it('counts failures, locks, and clears', async () => {
+  const WINDOW = 900;
+  it('counts attempts on the pair and the address, failures on the username and the account, locks, and takes a success back', async () => {
     const attempts = new LoginAttemptsRepository(db);
-    expect(await attempts.get('user:alice')).toBeUndefined();
-    expect(await attempts.fail('user:alice')).toBe(1);
-    expect(await attempts.fail('user:alice')).toBe(2);
-    expect(await attempts.fail('user:alice')).toBe(3);
-    expect(await attempts.fail('ip:203.0.113.5')).toBe(1);
-    const until = new Date(Date.now() + 60_000);
-    await attempts.lock('user:alice', until);
-    const state = (await attempts.get('user:alice'))!;
-    expect(state.failures).toBe(3);
-    expect(new Date(state.locked_until!).getTime()).toBe(until.getTime());
-    await attempts.clear('user:alice');
-    expect(await attempts.get('user:alice')).toBeUndefined();
-    expect((await attempts.get('ip:203.0.113.5'))!.failures).toBe(1);
+    expect(await attempts.begin('alice', '203.0.113.5', WINDOW)).toEqual({
+      pair: { failures: 0, locked_seconds: 0 },
+      user: { failures: 0, locked_seconds: 0 },
+      ip: { failures: 0, locked_seconds: 0 },
+      account: { failures: 0, locked_seconds: 0 },
+    });
+    await attempts.failed('alice', '203.0.113.5', WINDOW);
+    const second = await attempts.begin('ALICE', '203.0.113.5', WINDOW); // usernames compare lower-cased
+    expect([second.pair.failures, second.user.failures, second.ip.failures, second.account.failures]).toEqual([1, 1, 1, 1]);
+    await attempts.failed('alice', '203.0.113.5', WINDOW);
+    // another address: its own pair and address, the same username and account
+    const elsewhere = await attempts.begin('alice', '198.51.100.7', WINDOW);
+    expect([elsewhere.pair.failures, elsewhere.user.failures, elsewhere.ip.failures, elsewhere.account.failures]).toEqual([0, 2, 0, 2]);
+
+    await attempts.lock('alice', '203.0.113.5', 'pair', 60);
+    const locked = await attempts.state('alice', '203.0.113.5', WINDOW);
+    expect(locked.pair.locked_seconds).toBeGreaterThan(55);
+    expect(locked.pair.locked_seconds).toBeLessThanOrEqual(60);
+    expect((await attempts.state('alice', '198.51.100.7', WINDOW)).pair.locked_seconds).toBe(0);
+
+    // the attempt from 198.51.100.7 succeeds: its pair and the account start again, its address count is taken back
+    await db.insertInto('users').values({ sub: 'alice-sub', username: 'alice', password_hash: 'x', claims: '{}' }).execute();
+    await attempts.succeeded('alice', '198.51.100.7', 'alice-sub');
+    const after = await attempts.state('alice', '198.51.100.7', WINDOW);
+    expect([after.pair.failures, after.user.failures, after.ip.failures, after.account.failures]).toEqual([0, 2, 0, 0]);
+    expect(await attempts.isKnownAddress('alice', '198.51.100.7', 90)).toBe(true);
+    expect(await attempts.isKnownAddress('alice', '203.0.113.5', 90)).toBe(false);
+    // the other pair is still locked
+    expect((await attempts.state('alice', '203.0.113.5', WINDOW)).pair.locked_seconds).toBeGreaterThan(0);
   });
 
-  it('starts counting again after the 15-minute window', async () => {
+  it('starts a window again after it passed; the consecutive count of the account has no window', async () => {
     const attempts = new LoginAttemptsRepository(db);
-    await attempts.fail('user:old');
-    await attempts.fail('user:old');
-    await db.updateTable('login_attempts').set({ window_started_at: sql`now() - interval '16 minutes'` }).where('key', '=', 'user:old').execute();
-    expect(await attempts.get('user:old')).toBeUndefined();
-    expect(await attempts.fail('user:old')).toBe(1);
-    expect(await attempts.fail('user:old')).toBe(2);
+    for (let i = 0; i < 2; i++) {
+      await attempts.begin('old', '192.0.2.1', WINDOW);
+      await attempts.failed('old', '192.0.2.1', WINDOW);
+    }
+    await db.updateTable('login_attempts').set({ window_started_at: sql`now() - interval '16 minutes'` }).execute();
+    const state = await attempts.state('old', '192.0.2.1', WINDOW);
+    expect([state.pair.failures, state.user.failures, state.ip.failures, state.account.failures]).toEqual([0, 0, 0, 2]);
+    const next = await attempts.begin('old', '192.0.2.1', WINDOW);
+    expect(next.pair.failures).toBe(0);
+    expect((await attempts.begin('old', '192.0.2.1', WINDOW)).pair.failures).toBe(1);
+  });
+
+  it('keeps no username in the clear', async () => {
+    const attempts = new LoginAttemptsRepository(db);
+    await attempts.begin('my-Password-typed-as-username', '192.0.2.9', WINDOW);
+    await attempts.failed('my-Password-typed-as-username', '192.0.2.9', WINDOW);
+    const keys = (await db.selectFrom('login_attempts').select('key').execute()).map((r) => r.key).join(' ');
+    expect(keys.toLowerCase()).not.toContain('my-password');
   });
 });
 
