@@ -2,9 +2,13 @@
 // algorithm the configuration or a registered client needs, at start and when the registry is
 // synced again, once across instances; `keys rotate` and KEY_ROTATION_DAYS rotate every one in
 // use. A bad algorithm in the registry or the environment stops the start with one line.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { syncClients } from '../../src/bootstrap.js';
+import { loadConfig, start, syncClients } from '../../src/bootstrap.js';
 import { runCli } from '../../src/cli/index.js';
 import type { CliIO } from '../../src/cli/io.js';
 import { clientSchema, parseRegistry } from '../../src/config/clients.js';
@@ -12,6 +16,7 @@ import { loadEnv } from '../../src/config/env.js';
 import { createContext, type AppContext } from '../../src/context.js';
 import { rotateDueKeys } from '../../src/crypto/key-rotation.js';
 import { openDatabase, type Db } from '../../src/db/index.js';
+import { RegistryReloader } from '../../src/operations/registry-reload.js';
 import { configRefusal } from '../config/refusal.js';
 import { defaultClients, freshDatabase, TEST_DATABASE_URL } from '../support/harness.js';
 
@@ -107,6 +112,32 @@ describe(`keys for the algorithms in use, two instances on ${TEST_DATABASE_URL ?
     expect(await runCli(['keys', 'rotate', '--alg', 'EdDSA'], io), out.join('\n')).toBe(0);
     expect(out[0]).toMatch(/^EdDSA: new signing key \S+, published now/);
     expect(await activeAlgs()).toEqual(['ES256', 'EdDSA', 'PS256', 'RS256']);
+  });
+});
+
+describe('the start and a SIGHUP reload', () => {
+  it('make the key of every algorithm the registry names before the clients are synced', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'signing-algs-'));
+    const CLIENTS_FILE = path.join(dir, 'clients.json');
+    const USERS_FILE = path.join(dir, 'users.json');
+    const service = (alg: string) => ({ client_id: `svc-${alg}`, client_secret: SECRET, grant_types: ['client_credentials'], access_token_signed_response_alg: alg });
+    writeFileSync(CLIENTS_FILE, JSON.stringify({ clients: [service('PS256')] }));
+    writeFileSync(USERS_FILE, JSON.stringify({ users: [] }));
+    const source = { SECRET_KEY, CLIENTS_FILE, USERS_FILE, LOG_LEVEL: 'silent' };
+    const fresh = await freshDatabase();
+    try {
+      const ctx = await start(loadConfig(source), { db: fresh.db });
+      const algs = async () => (await ctx.keystore.jwks()).keys.map((k) => k.alg).sort();
+      expect(await algs()).toEqual(['ES256', 'PS256', 'RS256']);
+      writeFileSync(CLIENTS_FILE, JSON.stringify({ clients: [service('PS256'), service('EdDSA')] }));
+      const lines: string[] = [];
+      const log = { info: (_o: object, msg: string) => lines.push(msg), error: (_o: object, msg: string) => lines.push(msg) } as unknown as FastifyBaseLogger;
+      await new RegistryReloader(ctx, log, source).reload('SIGHUP');
+      expect(lines).toEqual(['registry reloaded']);
+      expect(await algs()).toEqual(['ES256', 'EdDSA', 'PS256', 'RS256']);
+    } finally {
+      await fresh.drop();
+    }
   });
 });
 
