@@ -13,6 +13,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { AppContext } from './context.js';
 import { logDestination, loggerOptions, RequestLog, requestLoggerFactory } from './logger.js';
 import { metricsSupport } from './metrics/index.js';
+import { backchannelLogoutSupport } from './oauth/backchannel-logout/support.js';
 import { sendAuthorizationResponse } from './oauth/authorize/response-modes.js';
 import { AuthorizationRedirectError, OAuthError, PageError, safeDescription } from './oauth/errors.js';
 import { isDatabaseUnavailable } from './db/unavailable.js';
@@ -113,6 +114,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   await loginRoutes(app, ctx);
   await consentRoutes(app, ctx);
   await logoutRoutes(app, ctx);
+  await backchannelLogoutSupport(app, ctx);
 
   return app;
 }

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { loadRegistry, type ClientConfig } from './config/clients.js';
 import { ConfigError, loadEnv, type Env } from './config/env.js';
+import { checkSectorIdentifiers } from './config/sector-identifier.js';
 import { loadUsers, type UserConfig } from './config/users.js';
 import { createContext, type AppContext } from './context.js';
 import { signingAlgsInUse } from './crypto/signing-algs.js';
@@ -40,6 +41,8 @@ export async function syncUsers(ctx: AppContext, users: UserConfig[]): Promise<v
 }
 
 export async function syncClients(ctx: AppContext, clients: ClientConfig[]): Promise<void> {
+  // OIDC Core §8.1: pairwise clients' sector_identifier_uri documents, fetched before anything is stored
+  await checkSectorIdentifiers(clients, ctx.env.CLIENTS_FILE);
   // a key for every algorithm the registry names, before any client can ask for a token
   await ctx.keystore.ensure(signingAlgsInUse(ctx.env, clients));
   await ctx.repos.clients.sync(clients);
@@ -67,7 +70,7 @@ export async function start(
   const ctx = await createContext(env, db);
   // a key for every algorithm the registry names, before any client can ask for a token
   await ctx.keystore.ensure(signingAlgsInUse(env, config.clients));
-  await syncRegistry(db, { clients: config.clients, users: await users, usersFile: env.USERS_FILE });
+  await syncRegistry(db, { clients: config.clients, clientsFile: env.CLIENTS_FILE, users: await users, usersFile: env.USERS_FILE });
   await ctx.clients.reload();
   return ctx;
 }

@@ -1,17 +1,19 @@
 // `clients check [FILE]`, `clients sync` and `clients schema`.
 import { loadFiles } from '../bootstrap.js';
 import { loadRegistry, registryJsonSchema } from '../config/clients.js';
+import { checkSectorIdentifiers } from '../config/sector-identifier.js';
 import { REGISTRY_POLL_MS } from '../operations/registry-reload.js';
 import { hashUsers, syncRegistry } from '../operations/registry-sync.js';
 import { CliError, cliEnv, parse, withDatabase, type CliIO } from './io.js';
 
 /** Validates a registry with the loader the server uses; production checks with --production or NODE_ENV=production. */
-export function clientsCheck(args: string[], io: CliIO): void {
+export async function clientsCheck(args: string[], io: CliIO): Promise<void> {
   const { values, positionals } = parse(args, { production: { type: 'boolean' } }, true);
   if (positionals.length > 1) throw new CliError('clients check takes one FILE');
   const file = positionals[0] ?? (io.env.CLIENTS_FILE || 'config/clients.json');
   const production = values.production === true || io.env.NODE_ENV === 'production';
   const clients = loadRegistry(file, { production, env: io.env });
+  await checkSectorIdentifiers(clients, file);
   io.out(`OK: ${file}: ${clients.length} client${clients.length === 1 ? '' : 's'}${production ? ' (production checks)' : ''}`);
 }
 
@@ -26,7 +28,7 @@ export async function clientsSync(args: string[], io: CliIO): Promise<void> {
   const files = loadFiles(env, io.env);
   const users = await hashUsers(files.users);
   await withDatabase(io, async (db) => {
-    const r = await syncRegistry(db, { clients: files.clients, users, usersFile: env.USERS_FILE });
+    const r = await syncRegistry(db, { clients: files.clients, clientsFile: env.CLIENTS_FILE, users, usersFile: env.USERS_FILE });
     const usersPart = env.USERS_FILE ? `; ${env.USERS_FILE}: ${r.users} user${r.users === 1 ? '' : 's'}` : '';
     io.out(`OK: ${env.CLIENTS_FILE}: ${r.clients} client${r.clients === 1 ? '' : 's'}, ${r.disabled} disabled${usersPart}; registry version ${r.version}`);
     io.out(`Servers on this PostgreSQL database pick it up within ${REGISTRY_POLL_MS / 1000} s.`);
@@ -56,6 +58,14 @@ const DESCRIPTIONS: Record<string, string> = {
   id_token_ttl: 'ID token lifetime in seconds (overrides ID_TOKEN_TTL).',
   refresh_token_ttl: 'Refresh token lifetime in seconds (overrides REFRESH_TOKEN_TTL).',
   audience: 'Default audience (aud) of access tokens; also the resources (RFC 8707) this client may ask for.',
+  token_exchange:
+    'Token exchange (RFC 8693) policy: allowed_audiences lists the audience or resource values this client may exchange tokens for. Required with the token-exchange grant.',
+  backchannel_logout_uri:
+    'OpenID Connect Back-Channel Logout: where a logout_token is POSTed when a login session this client signed in to ends. https in production; no fragment.',
+  backchannel_logout_session_required: 'The logout token must carry sid (it always does here). Needs backchannel_logout_uri.',
+  subject_type: 'public (default): every client sees the same sub; pairwise: a sub of its own per sector (OIDC Core section 8).',
+  sector_identifier_uri:
+    'For pairwise: a JSON array of URLs, fetched at start, listing every redirect URI; its host is the sector. Required when the redirect URIs have several hosts. https in production.',
   $comment: 'Free text, ignored.',
 };
 

@@ -22,6 +22,7 @@ const TIMEOUT = 'must be a whole number of seconds from 1 to 600';
 const METRICS_PORT = 'must be a port number from 1 to 65535';
 const emptyAsUnset = (v: unknown) => (v === '' ? undefined : v);
 const DAYS = 'must be a whole number of days from 1 to 3650';
+const ATTEMPTS = 'must be a whole number from 1 to 100';
 /** How long relying parties may cache the JWKS (its Cache-Control max-age, src/routes/jwks.ts). */
 export const JWKS_MAX_AGE_SECONDS = 300;
 
@@ -96,6 +97,11 @@ export const envSchema = z
     AUDIT_RETENTION_DAYS: z.preprocess(emptyAsUnset, days(365)),
     // how long SIGTERM waits for requests in flight before the process exits anyway (code 1)
     SHUTDOWN_GRACE_SECONDS: z.preprocess(emptyAsUnset, seconds(10)),
+    // Back-Channel Logout 1.0 §2.5 deliveries (src/oauth/backchannel-logout): seconds one attempt
+    // may take, seconds before the first retry (doubling after each failure), attempts in all
+    BACKCHANNEL_LOGOUT_TIMEOUT: z.preprocess(emptyAsUnset, seconds(5)),
+    BACKCHANNEL_LOGOUT_RETRY_DELAY: z.preprocess(emptyAsUnset, seconds(10)),
+    BACKCHANNEL_LOGOUT_MAX_ATTEMPTS: z.preprocess(emptyAsUnset, z.coerce.number({ error: ATTEMPTS }).int(ATTEMPTS).min(1, ATTEMPTS).max(100, ATTEMPTS).default(10)),
   })
   .refine((env) => env.METRICS_PORT === undefined || env.METRICS_PORT !== env.PORT, { path: ['METRICS_PORT'], message: 'must differ from PORT' })
   .transform((env) => {

@@ -8,6 +8,7 @@ import * as initial from '../../migrations/0001_initial.js';
 import * as cleanupIndexes from '../../migrations/0002_cleanup_indexes.js';
 import * as signingKeyActivation from '../../migrations/0003_signing_key_activation.js';
 import * as pushedAuthorizationRequests from '../../migrations/0004_pushed_authorization_requests.js';
+import * as backchannelLogout from '../../migrations/0008_backchannel_logout.js';
 import { LOCK_FILE, lockDataDir } from './data-dir-lock.js';
 import { monitoredDb } from './monitor.js';
 import { copyTemplateDir, isEmptyDataDir, readTemplateDump } from './pglite-template.js';
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0002_cleanup_indexes': cleanupIndexes,
   '0003_signing_key_activation': signingKeyActivation,
   '0004_pushed_authorization_requests': pushedAuthorizationRequests,
+  '0008_backchannel_logout': backchannelLogout,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -42,7 +42,7 @@ export class RegistryReloader {
     try {
       const files = loadFiles(this.ctx.env, this.source);
       await this.ctx.keystore.ensure(signingAlgsInUse(this.ctx.env, files.clients));
-      const result = await syncRegistry(this.ctx.db, { clients: files.clients, users: await hashUsers(files.users), usersFile: this.ctx.env.USERS_FILE });
+      const result = await syncRegistry(this.ctx.db, { clients: files.clients, clientsFile: this.ctx.env.CLIENTS_FILE, users: await hashUsers(files.users), usersFile: this.ctx.env.USERS_FILE });
       this.seen = result.version;
       await this.ctx.clients.reload();
       this.log.info({ trigger, clients: result.clients, disabled: result.disabled, users: result.users, registry_version: result.version }, 'registry reloaded');

@@ -3,6 +3,7 @@
 // user another sub) leaves the registry that was in force, whole.
 import type { ClientConfig } from '../config/clients.js';
 import { ConfigError } from '../config/env.js';
+import { checkSectorIdentifiers } from '../config/sector-identifier.js';
 import type { UserConfig } from '../config/users.js';
 import { hashPassword } from '../crypto/password.js';
 import type { Db } from '../db/index.js';
@@ -38,8 +39,16 @@ export interface RegistrySync {
   version: string;
 }
 
-/** Clients, users and the registry version in one transaction: all of it is written, or none. */
-export function syncRegistry(db: Db, files: { clients: ClientConfig[]; users: HashedUser[]; usersFile: string | undefined }): Promise<RegistrySync> {
+/**
+ * Clients, users and the registry version in one transaction: all of it is written, or none.
+ * Pairwise clients' sector_identifier_uri documents (OIDC Core §8.1) are fetched and checked
+ * first, so a sector that does not list a redirect URI refuses the whole file.
+ */
+export async function syncRegistry(
+  db: Db,
+  files: { clients: ClientConfig[]; clientsFile: string; users: HashedUser[]; usersFile: string | undefined },
+): Promise<RegistrySync> {
+  await checkSectorIdentifiers(files.clients, files.clientsFile);
   return db.transaction().execute(async (trx) => {
     const clients = await new ClientsRepository(trx).sync(files.clients);
     await upsertUsers(new UsersRepository(trx), files.usersFile, files.users);

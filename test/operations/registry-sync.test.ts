@@ -23,14 +23,14 @@ const enabled = async () =>
 it('a sync refused half-way writes nothing', async () => {
   const clientsBefore = await enabled();
   const users = await hashUsers(defaultUsers());
-  const first = await syncRegistry(s.ctx.db, { clients: defaultClients(), users, usersFile: 'users.json' });
+  const first = await syncRegistry(s.ctx.db, { clients: defaultClients(), users, clientsFile: 'clients.json', usersFile: 'users.json' });
   expect(await enabled()).toEqual(clientsBefore);
 
   // drops every client but one, and gives alice another sub: refused at the users
   const sync = syncRegistry(s.ctx.db, {
     clients: defaultClients().filter((c) => c.client_id === 'service'),
     users: users.map((u) => ({ ...u, sub: 'another-sub' })),
-    usersFile: 'users.json',
+    clientsFile: 'clients.json', usersFile: 'users.json',
   });
   await expect(sync).rejects.toBeInstanceOf(ConfigError);
   await expect(sync).rejects.toThrow(`users.json: user ${ALICE.username} already has sub ${ALICE.sub}; a sub never changes (OpenID Connect Core §2)`);
@@ -38,7 +38,7 @@ it('a sync refused half-way writes nothing', async () => {
   expect(await new RegistryVersionRepository(s.ctx.db).current()).toBe(first.version);
 
   // and a sync that is accepted raises the version
-  const next = await syncRegistry(s.ctx.db, { clients: defaultClients().filter((c) => c.client_id === 'service'), users, usersFile: 'users.json' });
+  const next = await syncRegistry(s.ctx.db, { clients: defaultClients().filter((c) => c.client_id === 'service'), users, clientsFile: 'clients.json', usersFile: 'users.json' });
   expect(await enabled()).toEqual(['service']);
   expect(BigInt(next.version)).toBe(BigInt(first.version) + 1n);
 });
