@@ -1,16 +1,19 @@
 // The ceiling for the client_credentials benchmark: a bare Fastify route that does only what
 // the grant cannot avoid. It parses the same form body, checks the same Basic credentials
-// against a SHA-256 hash in constant time, and signs an equal RFC 9068 access token (RS256,
-// 2048-bit key, the same header and claims) with jose, then answers the same JSON. No logging,
-// no other plugins, no hooks.
+// against a SHA-256 hash in constant time, and signs an equal RFC 9068 access token (the same
+// algorithm, key size, header and claims) the fastest way this machine has, the server's own
+// (src/crypto/jws-sign.ts: node:crypto.sign in the thread pool), then answers the same JSON. No
+// logging, no other plugins, no hooks.
 //
 // Run by bench/client-credentials.ts as a child process: PORT, CLIENT_ID, CLIENT_SECRET,
-// SCOPE, AUDIENCE, ISSUER come from the environment.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+// SCOPE, AUDIENCE, ISSUER and ACCESS_TOKEN_SIGNING_ALG (RS256) come from the environment.
+import { createHash, KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
 import fastifyFormbody from '@fastify/formbody';
 import Fastify from 'fastify';
-import { generateKeyPair, SignJWT } from 'jose';
+import { generateKeyPair } from 'jose';
+import { signJwt } from '../src/crypto/jws-sign.js';
 import { randomToken } from '../src/crypto/random.js';
+import { keyGenerationOptions, SIGNING_ALGS, type SigningAlg } from '../src/crypto/signing-algs.js';
 
 const env = process.env;
 const port = Number(env.PORT ?? 3999);
@@ -21,7 +24,9 @@ const scope = env.SCOPE ?? '';
 const audience = (env.AUDIENCE ?? clientId).split(' ');
 const ttl = 3600;
 
-const { privateKey } = await generateKeyPair('RS256', { modulusLength: 2048 });
+const alg = (env.ACCESS_TOKEN_SIGNING_ALG ?? 'RS256') as SigningAlg;
+if (!SIGNING_ALGS.includes(alg)) throw new Error(`ACCESS_TOKEN_SIGNING_ALG must be one of ${SIGNING_ALGS.join(', ')}`);
+const privateKey = KeyObject.from((await generateKeyPair(alg, keyGenerationOptions(alg))).privateKey);
 const kid = randomBytes(12).toString('base64url');
 
 const app = Fastify({ logger: false });
@@ -37,7 +42,7 @@ app.post('/token', async (request, reply) => {
   const body = request.body as Record<string, string>;
   if (body.grant_type !== 'client_credentials') return reply.code(400).send({ error: 'unsupported_grant_type' });
   const now = Math.floor(Date.now() / 1000);
-  const access_token = await new SignJWT({
+  const access_token = await signJwt({ alg, kid, typ: 'at+jwt' }, {
     iss: issuer,
     sub: clientId,
     aud: audience.length === 1 ? audience[0] : audience,
@@ -46,9 +51,7 @@ app.post('/token', async (request, reply) => {
     exp: now + ttl,
     jti: randomToken(16), // the server's own generator: the same cost for the same value
     ...(scope ? { scope } : {}),
-  })
-    .setProtectedHeader({ alg: 'RS256', kid, typ: 'at+jwt' })
-    .sign(privateKey);
+  }, privateKey);
   reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
   return { access_token, token_type: 'Bearer', expires_in: ttl, ...(scope ? { scope } : {}) };
 });

@@ -6,13 +6,15 @@
 //            config/clients.json, LOG_LEVEL as set, default info, logs discarded), on PGlite in
 //            memory, and also on PostgreSQL when DATABASE_URL is set
 //   ceiling  bench/ceiling.ts: a bare Fastify route that checks the same SHA-256 secret and signs
-//            an equal RS256 JWT (same header and claims), nothing else
+//            an equal JWT (same algorithm, header and claims), nothing else
+// once per access token algorithm of BENCH_ALGS (default RS256,ES256; ACCESS_TOKEN_SIGNING_ALG of
+// both targets), each server judged against the ceiling of its own algorithm.
 // Each target is warmed up once (BENCH_WARMUP seconds); then each round loads every target for
 // BENCH_DURATION seconds, back to back, alternating their order. The medians of BENCH_RUNS rounds
 // are reported, and the verdict is the median of the per-round ratios (see the end of main).
 //
-// Settings (environment): BENCH_DURATION (5 s), BENCH_WARMUP (3 s), BENCH_CONNECTIONS (32),
-// BENCH_RUNS (15), LOG_LEVEL (info), DATABASE_URL (adds a PostgreSQL run; note that, like
+// Settings (environment): BENCH_ALGS (RS256,ES256), BENCH_DURATION (5 s), BENCH_WARMUP (3 s),
+// BENCH_CONNECTIONS (32), BENCH_RUNS (15), LOG_LEVEL (info), DATABASE_URL (adds a PostgreSQL run; note that, like
 // `npm start`, the server migrates that database and syncs the demo registry into it).
 // BENCH_METRICS=1 measures what metrics cost instead: the server with metrics on (METRICS_PORT)
 // against the same server with metrics off, in paired rounds judged the same way (target: 97 %).
@@ -25,6 +27,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { loadRegistry, type ClientConfig } from '../src/config/clients.js';
+import { SIGNING_ALGS, type SigningAlg } from '../src/crypto/signing-algs.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
@@ -37,6 +40,10 @@ const CLIENTS_FILE = process.env.CLIENTS_FILE ?? 'config/clients.json';
 // runs it) instead of src/main.ts under tsx (npm start)
 const SERVER_SCRIPT = process.env.BENCH_BUILD === '1' ? 'dist/src/main.js' : 'src/main.ts';
 const METRICS = process.env.BENCH_METRICS === '1';
+// the access token algorithms measured, each server against a reference signing with the same one
+const ALGS = (process.env.BENCH_ALGS ?? 'RS256,ES256').split(/[\s,]+/).filter(Boolean) as SigningAlg[];
+const unknownAlg = ALGS.find((a) => !SIGNING_ALGS.includes(a));
+if (unknownAlg !== undefined || !ALGS.length) throw new Error(`BENCH_ALGS: ${unknownAlg ?? '(empty)'} is not one of ${SIGNING_ALGS.join(', ')}`);
 /** What the last target must reach of the reference (the ceiling, or the server without metrics). */
 const GOAL = METRICS ? 0.97 : 0.8;
 const REFERENCE = METRICS ? 'metrics off' : 'ceiling';
@@ -166,86 +173,110 @@ function summarize(ms: Measurement[]): Measurement {
 
 const cpuText = (m: Measurement) => (m.cpuMs === undefined ? '' : `${m.cpuMs.toFixed(3)} ms`);
 
-async function main(): Promise<void> {
-  const c = benchClient();
+interface Group {
+  alg: SigningAlg;
+  /** the targets measured against the last one, the reference */
+  targets: Target[];
+}
+
+async function startGroup(alg: SigningAlg, c: ClientConfig & { client_secret: string }): Promise<Group> {
   const servers: { name: string; env: Record<string, string> }[] = [{ name: 'server (PGlite)', env: { DATA_DIR: 'memory://', DATABASE_URL: '' } }];
   if (process.env.DATABASE_URL) servers.push({ name: 'server (PostgreSQL)', env: { DATABASE_URL: process.env.DATABASE_URL } });
   // metrics on, then the same server with metrics off as the reference (METRICS_PORT unset)
   const metricsPort = await freePort();
   if (METRICS) servers.splice(0, servers.length, { name: 'metrics on', env: { ...servers.at(-1)!.env, METRICS_PORT: String(metricsPort) } });
+  const targets: Target[] = [];
+  const group = { alg, targets };
+  const named = (name: string) => (ALGS.length > 1 ? `${name} ${alg}` : name);
+  // the server signs with `alg` (ACCESS_TOKEN_SIGNING_ALG), and so does its reference
+  const common = { CLIENTS_FILE, LOG_LEVEL, ACCESS_TOKEN_SIGNING_ALG: alg };
+  for (const s of servers) {
+    const port = await freePort();
+    targets.push(await startChild(named(s.name), SERVER_SCRIPT, { ...s.env, ...common, ISSUER: `http://localhost:${port}` }, port));
+  }
+  if (METRICS) targets[0]!.metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  // the reference, last: the ceiling, or (BENCH_METRICS) the same server with metrics off
+  const referencePort = await freePort();
+  targets.push(
+    METRICS
+      ? await startChild(named('metrics off'), SERVER_SCRIPT, { ...servers[0]!.env, ...common, METRICS_PORT: '', ISSUER: `http://localhost:${referencePort}` }, referencePort)
+      : await startChild(
+          named('ceiling (bare Fastify)'),
+          'bench/ceiling.ts',
+          // the same issuer string length, client, scope, audience and algorithm as the server's tokens
+          { ...common, ISSUER: `http://localhost:${referencePort}`, CLIENT_ID: c.client_id, CLIENT_SECRET: c.client_secret, SCOPE: c.scope, AUDIENCE: (c.audience.length ? c.audience : [c.client_id]).join(' ') },
+          referencePort,
+        ),
+  );
+  return group;
+}
 
+async function main(): Promise<void> {
+  const c = benchClient();
   console.log(`client_credentials benchmark: ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`autocannon: ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s per target, ${RUNS} rounds; server ${SERVER_SCRIPT}, LOG_LEVEL=${LOG_LEVEL}; client ${c.client_id} (${CLIENTS_FILE})\n`);
+  console.log(`autocannon: ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s per target, ${RUNS} rounds; server ${SERVER_SCRIPT}, LOG_LEVEL=${LOG_LEVEL}; client ${c.client_id} (${CLIENTS_FILE}); access tokens ${ALGS.join(', ')}\n`);
 
   const results = new Map<string, Measurement[]>();
-  const targets: Target[] = [];
+  const groups: Group[] = [];
   try {
-    for (const s of servers) {
-      const port = await freePort();
-      targets.push(await startChild(s.name, SERVER_SCRIPT, { ...s.env, CLIENTS_FILE, LOG_LEVEL, ISSUER: `http://localhost:${port}` }, port));
+    for (const alg of ALGS) groups.push(await startGroup(alg, c));
+    for (const { targets } of groups) {
+      const shapes = await Promise.all(targets.map((t) => probe(t, c)));
+      for (const [i, s] of shapes.entries())
+        if (JSON.stringify(s) !== JSON.stringify(shapes[0])) console.warn(`warning: ${targets[i]!.name} signs other members than ${targets[0]!.name}: ${JSON.stringify(s)} vs ${JSON.stringify(shapes[0])}`);
     }
-    if (METRICS) targets[0]!.metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-    // the reference, last: the ceiling, or (BENCH_METRICS) the same server with metrics off
-    const referencePort = await freePort();
-    targets.push(
-      METRICS
-        ? await startChild('metrics off', SERVER_SCRIPT, { ...servers[0]!.env, METRICS_PORT: '', CLIENTS_FILE, LOG_LEVEL, ISSUER: `http://localhost:${referencePort}` }, referencePort)
-        : await startChild(
-            'ceiling (bare Fastify + jose)',
-            'bench/ceiling.ts',
-            // the same issuer string length, client, scope and audience as the server's tokens
-            { ISSUER: `http://localhost:${referencePort}`, CLIENT_ID: c.client_id, CLIENT_SECRET: c.client_secret, SCOPE: c.scope, AUDIENCE: (c.audience.length ? c.audience : [c.client_id]).join(' ') },
-            referencePort,
-          ),
-    );
-    const shapes = await Promise.all(targets.map((t) => probe(t, c)));
-    for (const [i, s] of shapes.entries())
-      if (JSON.stringify(s) !== JSON.stringify(shapes[0])) console.warn(`warning: ${targets[i]!.name} signs other members than ${targets[0]!.name}: ${JSON.stringify(s)} vs ${JSON.stringify(shapes[0])}`);
 
     for (let round = 0; round < RUNS; round++) {
-      // alternate the order so neither target always runs on a warmer (or hotter) machine
-      const order = round % 2 === 0 ? targets : [...targets].reverse();
-      for (const t of order) {
-        // warm each target up once: after the first round both are warm, and every second
-        // spent measuring instead adds a pair to the median below
-        if (round === 0) await load(t, c, WARMUP);
-        const m = await load(t, c, DURATION);
-        results.set(t.name, [...(results.get(t.name) ?? []), m]);
-        console.log(`round ${round + 1}  ${t.name.padEnd(30)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  CPU/request ${cpuText(m)}`);
+      // alternate the order so neither target always runs on a warmer (or hotter) machine; the
+      // targets of one algorithm run back to back, so their ratio compares like with like
+      for (const { targets } of round % 2 === 0 ? groups : [...groups].reverse()) {
+        const order = round % 2 === 0 ? targets : [...targets].reverse();
+        for (const t of order) {
+          // warm each target up once: after the first round both are warm, and every second
+          // spent measuring instead adds a pair to the median below
+          if (round === 0) await load(t, c, WARMUP);
+          const m = await load(t, c, DURATION);
+          results.set(t.name, [...(results.get(t.name) ?? []), m]);
+          console.log(`round ${round + 1}  ${t.name.padEnd(36)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  CPU/request ${cpuText(m)}`);
+        }
       }
     }
   } finally {
-    await Promise.all(targets.map(stop));
+    await Promise.all(groups.flatMap((g) => g.targets).map(stop));
   }
 
-  const reference = summarize(results.get(targets[targets.length - 1]!.name)!);
-  console.log(`\nmedian of ${RUNS} rounds:`);
-  console.log(`${'target'.padEnd(30)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)}  ${`of ${REFERENCE}`.padStart(14)}  CPU/request`);
-  for (const t of targets) {
-    const m = summarize(results.get(t.name)!);
-    const ratio = ((m.rps / reference.rps) * 100).toFixed(1);
-    console.log(`${t.name.padEnd(30)} ${m.rps.toFixed(0).padStart(7)} ${String(m.p50).padStart(7)} ${String(m.p99).padStart(7)}  ${ratio.padStart(12)} %  ${cpuText(m)}`);
+  let worst = Infinity;
+  let worstOfMedians = Infinity;
+  for (const { alg, targets } of groups) {
+    const referenceTarget = targets[targets.length - 1]!;
+    const reference = summarize(results.get(referenceTarget.name)!);
+    console.log(`\n${alg}: median of ${RUNS} rounds:`);
+    console.log(`${'target'.padEnd(36)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)}  ${`of ${REFERENCE}`.padStart(14)}  CPU/request`);
+    for (const t of targets) {
+      const m = summarize(results.get(t.name)!);
+      const ratio = ((m.rps / reference.rps) * 100).toFixed(1);
+      console.log(`${t.name.padEnd(36)} ${m.rps.toFixed(0).padStart(7)} ${String(m.p50).padStart(7)} ${String(m.p99).padStart(7)}  ${ratio.padStart(12)} %  ${cpuText(m)}`);
+    }
+    // Each round measures every target of an algorithm back to back, so the ratio within a round
+    // compares them under the same conditions; on a shared machine its median is steadier than a
+    // ratio of medians.
+    const referenceRounds = results.get(referenceTarget.name)!;
+    for (const t of targets.slice(0, -1)) {
+      const ratios = results.get(t.name)!.map((m, i) => m.rps / referenceRounds[i]!.rps);
+      const sorted = [...ratios].sort((a, b) => a - b);
+      const pct = (r: number) => `${(r * 100).toFixed(1)} %`;
+      worst = Math.min(worst, median(ratios));
+      worstOfMedians = Math.min(worstOfMedians, summarize(results.get(t.name)!).rps / reference.rps);
+      console.log(`${t.name}: of ${REFERENCE} per round ${ratios.map(pct).join(', ')}`);
+      console.log(`${t.name}: median of rounds ${pct(median(ratios))}, middle half ${pct(sorted[Math.floor((sorted.length - 1) / 4)]!)} - ${pct(sorted[Math.ceil(((sorted.length - 1) * 3) / 4)]!)}`);
+    }
   }
-  // Each round measures every target back to back, so the ratio within a round compares them
-  // under the same conditions; on a shared machine its median is steadier than a ratio of medians.
-  const referenceRounds = results.get(targets[targets.length - 1]!.name)!;
-  const pairedMedians: number[] = [];
-  for (const t of targets.slice(0, -1)) {
-    const ratios = results.get(t.name)!.map((m, i) => m.rps / referenceRounds[i]!.rps);
-    const sorted = [...ratios].sort((a, b) => a - b);
-    const pct = (r: number) => `${(r * 100).toFixed(1)} %`;
-    pairedMedians.push(median(ratios));
-    console.log(`${t.name}: of ${REFERENCE} per round ${ratios.map(pct).join(', ')}`);
-    console.log(`${t.name}: median of rounds ${pct(median(ratios))}, middle half ${pct(sorted[Math.floor((sorted.length - 1) / 4)]!)} - ${pct(sorted[Math.ceil(((sorted.length - 1) * 3) / 4)]!)}`);
-  }
-  // The verdict uses the median of the per-round ratios: each round measures the two targets back
+  // The verdict uses the median of the per-round ratios: each round measures the targets back
   // to back, so a machine that speeds up or slows down between rounds (a shared VM does, by 20 %
   // and more) moves both; the ratio of the overall medians compares targets measured at
-  // different times. Both are printed.
-  const worst = Math.min(...pairedMedians);
-  const worstOfMedians = Math.min(...targets.slice(0, -1).map((t) => summarize(results.get(t.name)!).rps / reference.rps));
+  // different times. Both are printed; the verdict is the worst over every algorithm.
   console.log(
-    `\ntarget: ${METRICS ? 'metrics on' : 'server'} >= ${Math.round(GOAL * 100)} % of ${METRICS ? 'metrics off' : 'the ceiling'}: ${worst >= GOAL ? 'met' : 'NOT met'} (${(worst * 100).toFixed(1)} %, median of the per-round ratios; ratio of the medians ${(worstOfMedians * 100).toFixed(1)} %)`,
+    `\ntarget: ${METRICS ? 'metrics on' : 'server'} >= ${Math.round(GOAL * 100)} % of ${METRICS ? 'metrics off' : 'the ceiling'} (${ALGS.join(', ')}): ${worst >= GOAL ? 'met' : 'NOT met'} (${(worst * 100).toFixed(1)} %, median of the per-round ratios; ratio of the medians ${(worstOfMedians * 100).toFixed(1)} %)`,
   );
 }
 

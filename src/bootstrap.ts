@@ -6,6 +6,7 @@ import { ConfigError, loadEnv, type Env } from './config/env.js';
 import { checkSectorIdentifiers } from './config/sector-identifier.js';
 import { loadUsers, type UserConfig } from './config/users.js';
 import { createContext, type AppContext } from './context.js';
+import { signingAlgsInUse } from './crypto/signing-algs.js';
 import { migrate, openDatabase, type Db, type DbOptions } from './db/index.js';
 import { poolTimeouts } from './db/pg-pool.js';
 import { waitForDatabase, type RetryNotice } from './db/wait-for-database.js';
@@ -42,6 +43,8 @@ export async function syncUsers(ctx: AppContext, users: UserConfig[]): Promise<v
 export async function syncClients(ctx: AppContext, clients: ClientConfig[]): Promise<void> {
   // OIDC Core §8.1: pairwise clients' sector_identifier_uri documents, fetched before anything is stored
   await checkSectorIdentifiers(clients, ctx.env.CLIENTS_FILE);
+  // a key for every algorithm the registry names, before any client can ask for a token
+  await ctx.keystore.ensure(signingAlgsInUse(ctx.env, clients));
   await ctx.repos.clients.sync(clients);
   await ctx.clients.reload();
 }
@@ -65,6 +68,8 @@ export async function start(
     throw new ConfigError(`database: ${(e as Error).message}`);
   }
   const ctx = await createContext(env, db);
+  // a key for every algorithm the registry names, before any client can ask for a token
+  await ctx.keystore.ensure(signingAlgsInUse(env, config.clients));
   await syncRegistry(db, { clients: config.clients, clientsFile: env.CLIENTS_FILE, users: await users, usersFile: env.USERS_FILE });
   await ctx.clients.reload();
   return ctx;

@@ -4,6 +4,7 @@ import type { Env } from './config/env.js';
 import { Keystore } from './crypto/keystore.js';
 import { randomToken } from './crypto/random.js';
 import { SecretBox } from './crypto/secret-box.js';
+import { signingAlgsInUse } from './crypto/signing-algs.js';
 import type { Db } from './db/index.js';
 import { AuditRepository } from './repositories/audit.js';
 import { BackchannelLogoutRepository } from './repositories/backchannel-logout.js';
@@ -61,7 +62,8 @@ export async function createContext(env: Env, db: Db, opts: { now?: () => number
   const secretKey = env.SECRET_KEY ?? (await repos.settings.getOrCreate('generated_secret_key', () => randomToken(32)));
   const previous = env.SECRET_KEY_PREVIOUS;
   const keystore = new Keystore(repos.keys, new SecretBox(secretKey), { previousBox: previous ? new SecretBox(previous) : undefined, now: opts.now });
-  await keystore.init();
+  // the registered clients' algorithms are added when the registry is synced (bootstrap.ts)
+  await keystore.init(signingAlgsInUse(env));
   const clients = new ClientCache(repos.clients);
   await clients.reload();
   const pairwiseSalt = await repos.settings.getOrCreate(PAIRWISE_SALT_SETTING, () => randomToken(32));

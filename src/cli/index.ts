@@ -16,7 +16,7 @@ const COMMANDS: Record<string, { run: Command; usage: string; help: string }> = 
   'clients check': { run: clientsCheck, usage: 'clients check [FILE] [--production]', help: 'validate a client registry (default: CLIENTS_FILE) without starting' },
   'clients sync': { run: clientsSync, usage: 'clients sync', help: 'sync CLIENTS_FILE and USERS_FILE to the database now, as SIGHUP does; running servers on PostgreSQL pick it up' },
   'clients schema': { run: clientsSchema, usage: 'clients schema', help: 'print the registry JSON Schema (config/clients.schema.json)' },
-  'keys rotate': { run: keysRotate, usage: 'keys rotate [--alg RS256|ES256]', help: 'add a new signing key (default: every algorithm), published at once, signing after KEY_PUBLICATION_DELAY_SECONDS; old keys stay published until their tokens expire' },
+  'keys rotate': { run: keysRotate, usage: 'keys rotate [--alg RS256|PS256|ES256|EdDSA]', help: 'add a new signing key (default: every algorithm in use), published at once, signing after KEY_PUBLICATION_DELAY_SECONDS; old keys stay published until their tokens expire' },
   'keys list': { run: keysList, usage: 'keys list', help: 'list the published signing keys' },
   'users add': { run: usersAdd, usage: 'users add [--username U] [--password P] [--sub S] [--name N] [--email E]', help: 'add a user; asks for a missing username or password' },
   'users set-password': { run: usersSetPassword, usage: 'users set-password USERNAME [--password P]', help: "change a user's password; asks when --password is not given" },

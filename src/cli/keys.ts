@@ -1,17 +1,18 @@
-// `keys rotate [--alg RS256|ES256]` and `keys list`.
+// `keys rotate [--alg RS256|PS256|ES256|EdDSA]` and `keys list`.
 import { createContext } from '../context.js';
-import { rotationTimes } from '../crypto/key-rotation.js';
-import { SUPPORTED_ALGS, type SigningAlg } from '../crypto/keystore.js';
+import { algsInUse, rotationTimes } from '../crypto/key-rotation.js';
+import { SIGNING_ALGS, type SigningAlg } from '../crypto/signing-algs.js';
 import { KeysRepository } from '../repositories/keys.js';
 import { CliError, parse, withDatabase, type CliIO } from './io.js';
 
 export async function keysRotate(args: string[], io: CliIO): Promise<void> {
   const { values } = parse(args, { alg: { type: 'string' } });
-  if (values.alg !== undefined && !(SUPPORTED_ALGS as readonly string[]).includes(values.alg))
-    throw new CliError(`--alg must be one of ${SUPPORTED_ALGS.join(', ')}`);
-  const algs: SigningAlg[] = values.alg ? [values.alg as SigningAlg] : [...SUPPORTED_ALGS];
+  if (values.alg !== undefined && !(SIGNING_ALGS as readonly string[]).includes(values.alg))
+    throw new CliError(`--alg must be one of ${SIGNING_ALGS.join(', ')}`);
   await withDatabase(io, async (db, env) => {
     const ctx = await createContext(env, db);
+    // default: every algorithm in use, the registry's included (each has a key since the server synced it)
+    const algs: SigningAlg[] = values.alg ? [values.alg as SigningAlg] : await algsInUse(ctx);
     const times = await rotationTimes(ctx);
     const from = new Date(Date.now() + times.delaySeconds * 1000);
     const until = new Date(from.getTime() + times.publishSeconds * 1000);

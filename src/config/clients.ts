@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from './env.js';
+import { SIGNING_ALGS } from '../crypto/signing-algs.js';
 import { parseConfigFile } from './interpolate.js';
 
 export const GRANT_TYPES = [
@@ -18,7 +19,6 @@ export const GRANT_TYPES = [
 export const TOKEN_EXCHANGE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const RESPONSE_TYPES = ['code', 'id_token', 'id_token token'] as const;
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
-export const SIGNING_ALGS = ['RS256', 'ES256'] as const;
 /** OIDC Core §8: public (one sub for every client) or pairwise (one per sector). */
 export const SUBJECT_TYPES = ['public', 'pairwise'] as const;
 /** Algorithms a request object (RFC 9101) may be signed with; never none. */
@@ -80,6 +80,8 @@ const PAGE_URLS = ['logo_uri', 'client_uri', 'policy_uri', 'tos_uri'] as const;
 
 const ttl = z.number().int().positive().max(31_536_000);
 
+const SIGNING_ALG = `must be one of ${SIGNING_ALGS.join(', ')}`;
+
 const jwk = z.looseObject({ kty: z.string() });
 
 export const clientSchema = z
@@ -106,7 +108,9 @@ export const clientSchema = z
     scope: scopeString.default('openid'),
     require_pkce: z.boolean().optional(),
     skip_consent: z.boolean().default(false),
-    id_token_signed_response_alg: z.enum(SIGNING_ALGS).default('RS256'),
+    // OIDC Registration §2; access_token_signed_response_alg: default ACCESS_TOKEN_SIGNING_ALG
+    id_token_signed_response_alg: z.enum(SIGNING_ALGS, { error: SIGNING_ALG }).default('RS256'),
+    access_token_signed_response_alg: z.enum(SIGNING_ALGS, { error: SIGNING_ALG }).optional(),
     access_token_ttl: ttl.optional(),
     id_token_ttl: ttl.optional(),
     refresh_token_ttl: ttl.optional(),
@@ -186,6 +190,7 @@ export const clientSchema = z
       require_pkce: isPublic ? true : (c.require_pkce ?? true),
       skip_consent: c.skip_consent,
       id_token_signed_response_alg: c.id_token_signed_response_alg,
+      access_token_signed_response_alg: c.access_token_signed_response_alg,
       access_token_ttl: c.access_token_ttl,
       id_token_ttl: c.id_token_ttl,
       refresh_token_ttl: c.refresh_token_ttl,

@@ -1,5 +1,6 @@
 // Environment variables (INTERFACE.md "Environment"), parsed once at start with zod.
 import { z } from 'zod';
+import { SIGNING_ALGS } from '../crypto/signing-algs.js';
 import { brandEnvShape } from './brand-env.js';
 
 const SECONDS = 'must be a whole number of seconds from 1 to 31536000';
@@ -62,6 +63,8 @@ export const envSchema = z
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     ),
     ACCESS_TOKEN_TTL: z.preprocess(emptyAsUnset, seconds(3600)),
+    // the JWS algorithm of access tokens (RFC 9068 §2.1), unless a client names its own
+    ACCESS_TOKEN_SIGNING_ALG: z.preprocess(emptyAsUnset, z.enum(SIGNING_ALGS, { error: `must be one of ${SIGNING_ALGS.join(', ')}` }).default('RS256')),
     ID_TOKEN_TTL: z.preprocess(emptyAsUnset, seconds(3600)),
     REFRESH_TOKEN_TTL: z.preprocess(emptyAsUnset, seconds(1_209_600)),
     AUTHORIZATION_CODE_TTL: z.preprocess(emptyAsUnset, seconds(60)),

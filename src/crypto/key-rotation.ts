@@ -6,7 +6,8 @@ import type { Env } from '../config/env.js';
 import type { AppContext } from '../context.js';
 import type { Client } from '../repositories/clients.js';
 import type { RotationTimes } from '../repositories/keys.js';
-import { Keystore, SUPPORTED_ALGS, type SigningAlg } from './keystore.js';
+import { Keystore } from './keystore.js';
+import { SIGNING_ALGS, type SigningAlg } from './signing-algs.js';
 
 /** How often a server checks whether a key is due (the check is one query per algorithm). */
 const CHECK_EVERY_MS = 3_600_000;
@@ -27,11 +28,17 @@ export async function rotationTimes(ctx: AppContext): Promise<RotationTimes> {
   return { delaySeconds: ctx.env.KEY_PUBLICATION_DELAY_SECONDS, publishSeconds };
 }
 
-/** Rotates each algorithm whose newest key is older than `days`; returns what it added. */
+/** Every algorithm with a key in use, on the whole database (what other instances added too). */
+export async function algsInUse(ctx: AppContext): Promise<SigningAlg[]> {
+  const active = new Set(await ctx.repos.keys.activeAlgs());
+  return SIGNING_ALGS.filter((a) => active.has(a));
+}
+
+/** Rotates each algorithm in use whose newest key is older than `days`; returns what it added. */
 export async function rotateDueKeys(ctx: AppContext, days: number): Promise<{ alg: SigningAlg; kid: string }[]> {
   const times = await rotationTimes(ctx);
   const rotated: { alg: SigningAlg; kid: string }[] = [];
-  for (const alg of SUPPORTED_ALGS) {
+  for (const alg of await algsInUse(ctx)) {
     const kid = await ctx.keystore.rotateIfOlderThan(alg, days, times);
     if (kid) rotated.push({ alg, kid });
   }

@@ -8,15 +8,19 @@
 // delay later (longer than relying parties cache the JWKS), so no relying party sees a kid it
 // has not fetched. The activation time is in the cached rows, so the switch is decided at sign
 // time without asking the database.
-import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK, type JWTPayload, type JWTVerifyOptions, type JWTHeaderParameters } from 'jose';
+//
+// Each algorithm in use (src/crypto/signing-algs.ts) has its own keys: init() and ensure() add a
+// first key for an algorithm that has none, under that algorithm's advisory lock, so instances
+// starting or reloading the registry together add one.
+import { KeyObject } from 'node:crypto';
+import { exportJWK, generateKeyPair, importJWK, jwtVerify, type CryptoKey, type JWK, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { ConfigError } from '../config/env.js';
 import { RefreshAhead } from '../db/refresh-ahead.js';
 import type { KeysRepository, RotationTimes } from '../repositories/keys.js';
+import { signJwt, type JwsHeader } from './jws-sign.js';
 import { randomToken } from './random.js';
 import type { SecretBox } from './secret-box.js';
-
-export const SUPPORTED_ALGS = ['RS256', 'ES256'] as const;
-export type SigningAlg = (typeof SUPPORTED_ALGS)[number];
+import { keyGenerationOptions, SIGNING_ALGS, type SigningAlg } from './signing-algs.js';
 
 interface LoadedKey {
   kid: string;
@@ -25,7 +29,8 @@ interface LoadedKey {
   activatesAt: number;
   publicJwk: JWK;
   publicKey: CryptoKey;
-  privateKey: CryptoKey;
+  /** imported by jose, signed with by node:crypto (src/crypto/jws-sign.ts) */
+  privateKey: KeyObject;
 }
 
 export interface KeystoreOptions {
@@ -42,6 +47,8 @@ export class Keystore {
   private byAlg = new Map<SigningAlg, LoadedKey[]>();
   private readonly refresher = new RefreshAhead(() => this.load(), Keystore.RELOAD_MS);
   private lastMissReload = 0;
+  /** first keys being added (ensure), so that concurrent callers wait for the same one */
+  private readonly adding = new Map<SigningAlg, Promise<void>>();
   private readonly previousBox: SecretBox | undefined;
   private readonly now: () => number;
 
@@ -54,11 +61,33 @@ export class Keystore {
     this.now = opts.now ?? Date.now;
   }
 
-  /** Reseals keys left under SECRET_KEY_PREVIOUS, makes sure each algorithm has a key (first start), then loads them. */
-  async init(): Promise<void> {
+  /** Reseals keys left under SECRET_KEY_PREVIOUS, makes sure each algorithm of `algs` has a key (first start), then loads them. */
+  async init(algs: readonly SigningAlg[]): Promise<void> {
     if (this.previousBox) await this.resealUnderCurrent(this.previousBox);
-    for (const alg of SUPPORTED_ALGS) await this.repo.insertIfNoActive(alg, () => this.generate(alg));
+    for (const alg of algs) await this.repo.insertIfNoActive(alg, () => this.generate(alg));
     await this.reload();
+  }
+
+  /**
+   * Adds a first key for each algorithm of `algs` that has none yet (a client registered with a
+   * new algorithm), then loads it. Safe with several instances: the insert holds the algorithm's
+   * advisory lock and inserts only when no instance has (KeysRepository.insertIfNoActive).
+   */
+  async ensure(algs: readonly SigningAlg[]): Promise<void> {
+    const missing = algs.filter((alg) => !this.byAlg.get(alg)?.length);
+    await Promise.all(missing.map((alg) => this.addFirstKey(alg)));
+  }
+
+  private addFirstKey(alg: SigningAlg): Promise<void> {
+    let adding = this.adding.get(alg);
+    if (!adding) {
+      adding = this.repo
+        .insertIfNoActive(alg, () => this.generate(alg))
+        .then(() => this.reload())
+        .finally(() => this.adding.delete(alg));
+      this.adding.set(alg, adding);
+    }
+    return adding;
   }
 
   /**
@@ -77,7 +106,7 @@ export class Keystore {
   }
 
   private async generate(alg: SigningAlg) {
-    const { publicKey, privateKey } = await generateKeyPair(alg, alg === 'RS256' ? { modulusLength: 2048, extractable: true } : { extractable: true });
+    const { publicKey, privateKey } = await generateKeyPair(alg, { ...keyGenerationOptions(alg), extractable: true });
     const kid = randomToken(12);
     const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
     const privateJwk = { ...(await exportJWK(privateKey)), kid, alg };
@@ -102,7 +131,7 @@ export class Keystore {
         activatesAt: new Date(row.activates_at).getTime(),
         publicJwk: row.public_jwk as JWK,
         publicKey: (await importJWK(row.public_jwk as JWK, alg)) as CryptoKey,
-        privateKey: (await importJWK(JSON.parse(this.openPrivate(row.kid, row.private_jwk_encrypted)) as JWK, alg)) as CryptoKey,
+        privateKey: KeyObject.from((await importJWK(JSON.parse(this.openPrivate(row.kid, row.private_jwk_encrypted)) as JWK, alg)) as CryptoKey),
       };
       next.set(key.kid, key);
       // rows come latest activation first (KeysRepository.published)
@@ -168,11 +197,16 @@ export class Keystore {
   async sign(payload: JWTPayload, opts: { alg: SigningAlg; typ?: string }): Promise<string> {
     const first = this.refresher.due();
     if (first) await first;
-    const key = this.signingKey(opts.alg);
+    let key = this.signingKey(opts.alg);
+    if (!key) {
+      // an algorithm that came into use after the last ensure (a registry reloaded elsewhere)
+      await this.ensure([opts.alg]);
+      key = this.signingKey(opts.alg);
+    }
     if (!key) throw new Error(`no active signing key for ${opts.alg}`);
-    const header: JWTHeaderParameters = { alg: opts.alg, kid: key.kid };
+    const header: JwsHeader = { alg: opts.alg, kid: key.kid };
     if (opts.typ) header.typ = opts.typ;
-    return new SignJWT(payload).setProtectedHeader(header).sign(key.privateKey);
+    return signJwt(header, payload, key.privateKey);
   }
 
   /** Verifies a JWT signed by one of our published keys. Throws on any failure. */
@@ -191,7 +225,7 @@ export class Keystore {
         if (!key || key.alg !== header.alg) throw new Error('unknown signing key');
         return key.publicKey;
       },
-      { algorithms: [...SUPPORTED_ALGS], ...opts },
+      { algorithms: [...SIGNING_ALGS], ...opts },
     );
   }
 }

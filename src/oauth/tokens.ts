@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import type { AppContext } from '../context.js';
 import { randomToken } from '../crypto/random.js';
-import type { SigningAlg } from '../crypto/keystore.js';
+import { accessTokenSigningAlg, type SigningAlg } from '../crypto/signing-algs.js';
 import type { Client } from '../repositories/clients.js';
 import { OAuthError } from './errors.js';
 
@@ -64,15 +64,17 @@ export async function mintAccessToken(ctx: AppContext, t: AccessTokenInput): Pro
   // RFC 9449 §6.1: the confirmation claim names the key a DPoP proof must be signed with
   if (t.jkt) payload.cnf = { jkt: t.jkt };
   if (t.act) payload.act = t.act;
-  const access_token = await ctx.keystore.sign(payload, { alg: 'RS256', typ: ACCESS_TOKEN_TYP });
+  const access_token = await ctx.keystore.sign(payload, { alg: accessTokenSigningAlg(ctx.env, t.client), typ: ACCESS_TOKEN_TYP });
   return { access_token, jti, expires_in: ttl, token_type: t.jkt ? 'DPoP' : 'Bearer' };
 }
 
-/** OIDC Core §3.1.3.6 / §3.2.2.10: left half of the SHA-256 of the value, base64url. */
+/**
+ * OIDC Core §3.1.3.6 / §3.2.2.10: left half of the hash of the value, base64url, with the hash
+ * of the ID token's alg: SHA-256 for RS256, PS256 and ES256; SHA-512 for EdDSA (Ed25519 signs
+ * with SHA-512, RFC 8032 §5.1, as openid-client and node-oidc-provider compute it).
+ */
 export function halfHash(value: string, alg: SigningAlg): string {
-  // both RS256 and ES256 use SHA-256
-  void alg;
-  const digest = createHash('sha256').update(value, 'ascii').digest();
+  const digest = createHash(alg === 'EdDSA' ? 'sha512' : 'sha256').update(value, 'ascii').digest();
   return digest.subarray(0, digest.length / 2).toString('base64url');
 }
 

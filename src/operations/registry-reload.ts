@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { loadFiles } from '../bootstrap.js';
 import { ConfigError } from '../config/env.js';
 import type { AppContext } from '../context.js';
+import { signingAlgsInUse } from '../crypto/signing-algs.js';
 import { RegistryVersionRepository } from '../repositories/registry-version.js';
 import { hashUsers, syncRegistry } from './registry-sync.js';
 
@@ -40,6 +41,7 @@ export class RegistryReloader {
   private async reloadNow(trigger: string): Promise<void> {
     try {
       const files = loadFiles(this.ctx.env, this.source);
+      await this.ctx.keystore.ensure(signingAlgsInUse(this.ctx.env, files.clients));
       const result = await syncRegistry(this.ctx.db, { clients: files.clients, clientsFile: this.ctx.env.CLIENTS_FILE, users: await hashUsers(files.users), usersFile: this.ctx.env.USERS_FILE });
       this.seen = result.version;
       await this.ctx.clients.reload();

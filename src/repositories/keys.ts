@@ -16,6 +16,12 @@ export class KeysRepository {
       .execute();
   }
 
+  /** The algorithms that have a key not yet retired: those in use, each rotated by `keys rotate` and KEY_ROTATION_DAYS. */
+  async activeAlgs(): Promise<string[]> {
+    const rows = await this.db.selectFrom('signing_keys').select('alg').distinct().where('retired_at', 'is', null).orderBy('alg').execute();
+    return rows.map((r) => r.alg);
+  }
+
   /**
    * Inserts a first key for an algorithm unless another instance already did. A transaction-scoped
    * advisory lock makes "check, then insert" safe when two instances start on one empty database.

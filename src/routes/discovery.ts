@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { SUBJECT_TYPES } from '../config/clients.js';
 import type { AppContext } from '../context.js';
-import { SUPPORTED_ALGS } from '../crypto/keystore.js';
+import { SIGNING_ALGS } from '../crypto/signing-algs.js';
 import { CLIENT_ASSERTION_SIGNING_ALGS } from '../oauth/client-auth.js';
 import { grantHandlers } from '../oauth/grants/index.js';
 import { JWKS_PATH } from './jwks.js';
@@ -34,7 +34,8 @@ export function buildMetadata(app: FastifyInstance, ctx: AppContext): Record<str
     scopes_supported: ['openid', 'profile', 'email', 'address', 'phone', 'offline_access'],
     response_types_supported: [],
     subject_types_supported: [...SUBJECT_TYPES],
-    id_token_signing_alg_values_supported: [...SUPPORTED_ALGS],
+    // each works for a client registered with it (id_token_signed_response_alg): its key is made then
+    id_token_signing_alg_values_supported: [...SIGNING_ALGS],
   };
   Object.assign(metadata, app.discovery);
   for (const [k, v] of Object.entries(metadata)) {

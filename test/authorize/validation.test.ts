@@ -245,7 +245,7 @@ describe('discovery', () => {
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
       scopes_supported: ['openid', 'profile', 'email', 'address', 'phone', 'offline_access'],
       subject_types_supported: ['public', 'pairwise'],
-      id_token_signing_alg_values_supported: ['RS256', 'ES256'],
+      id_token_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA'],
       userinfo_endpoint: `${s.issuer}/userinfo`,
     });
   });

@@ -109,7 +109,7 @@ describe('keystore', () => {
   it('leaves exactly one active key per algorithm when two rotations run at once (two operators, two instances)', async () => {
     // on PostgreSQL the two run on separate pooled connections and interleave
     const other = new Keystore(new KeysRepository(db), new SecretBox(SECRET_KEY));
-    await other.init();
+    await other.init(['RS256', 'ES256']);
     for (let round = 0; round < 3; round++) {
       const kids = await Promise.all([ctx.keystore.rotate('ES256', { delaySeconds: 0, publishSeconds: 60 }), other.rotate('ES256', { delaySeconds: 0, publishSeconds: 60 })]);
       const active = (await rows()).filter((r) => r.alg === 'ES256' && r.retired_at === null);
@@ -125,7 +125,7 @@ describe('keystore', () => {
 
   it('another keystore on the same database loads the same keys and verifies tokens it did not sign', async () => {
     const other = new Keystore(new KeysRepository(db), new SecretBox(SECRET_KEY));
-    await other.init();
+    await other.init(['RS256', 'ES256']);
     expect((await other.jwks()).keys.map((k) => k.kid).sort()).toEqual((await ctx.keystore.jwks()).keys.map((k) => k.kid).sort());
     const jwt = await ctx.keystore.sign({ iss: env.ISSUER, sub: 'shared' }, { alg: 'ES256' });
     const { payload } = await other.verify(jwt, { issuer: env.ISSUER });

@@ -66,7 +66,7 @@ describe('cli: help and dispatch', () => {
   it('an unknown command or flag is one line and exit 1', async () => {
     expect(await cli(['users', 'remove'])).toMatchObject({ code: 1, err: ['error: unknown command "users remove" (npm run cli -- --help lists the commands)'] });
     const r = await cli(['keys', 'rotate', '--alg', 'HS256']);
-    expect(r).toMatchObject({ code: 1, err: ['error: --alg must be one of RS256, ES256'] });
+    expect(r).toMatchObject({ code: 1, err: ['error: --alg must be one of RS256, PS256, ES256, EdDSA'] });
     const flag = await cli(['keys', 'list', '--colour']);
     expect(flag.code).toBe(1);
     expect(flag.err).toHaveLength(1);

@@ -72,16 +72,19 @@ describe('discovery', () => {
     }
   });
 
-  it('publishes at jwks_uri a key for every advertised ID token algorithm, public parts only, with kid, alg and use', async () => {
+  it('publishes at jwks_uri a key for the default ID token algorithm and every one a client uses, public parts only, with kid, alg and use', async () => {
     const r = await s.app.inject(pathOf(meta.jwks_uri));
     expect(r.statusCode).toBe(200);
     const { keys } = r.json() as { keys: Record<string, string>[] };
     expect(new Set(keys.map((k) => k.kid)).size).toBe(keys.length);
     for (const k of keys) {
-      expect(k).toMatchObject({ kid: expect.any(String), alg: expect.stringMatching(/^(RS256|ES256)$/), use: 'sig' });
+      expect(k).toMatchObject({ kid: expect.any(String), alg: expect.stringMatching(/^(RS256|PS256|ES256|EdDSA)$/), use: 'sig' });
       for (const m of PRIVATE_MEMBERS) expect(k, `${k.kid} has ${m}`).not.toHaveProperty(m);
     }
-    for (const alg of meta.id_token_signing_alg_values_supported as string[]) expect(keys.map((k) => k.alg), alg).toContain(alg);
+    // every advertised algorithm signs the ID tokens of a client registered with it: test/signing-algs
+    expect(meta.id_token_signing_alg_values_supported).toContain('RS256');
+    const inUse = (await s.ctx.repos.clients.findAll()).map((c) => c.id_token_signed_response_alg);
+    for (const alg of ['RS256', ...inUse]) expect(keys.map((k) => k.alg), alg).toContain(alg);
   });
 
   it('advertises the DPoP proof algorithms, asymmetric only (RFC 9449 5.1; each is accepted: test/dpop)', () => {
