@@ -23,9 +23,14 @@ export interface LoadedConfig {
 /** Every config check that can fail, before anything is opened: a bad file stops the start. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const env = loadEnv(source);
-  const clients = loadRegistry(env.CLIENTS_FILE, { production: env.production, env: source });
+  const clients = loadRegistry(env.CLIENTS_FILE, { production: env.production, env: registryEnv(source, env) });
   const users = env.USERS_FILE ? loadUsers(env.USERS_FILE, { production: env.production, env: source }) : [];
   return { env, clients, users };
+}
+
+/** `${ISSUER}` in the registry is the issuer in effect, also when it is the default one. */
+export function registryEnv(source: NodeJS.ProcessEnv, env: Env): NodeJS.ProcessEnv {
+  return { ...source, ISSUER: env.ISSUER };
 }
 
 export async function syncUsers(ctx: AppContext, users: UserConfig[]): Promise<void> {

@@ -1,5 +1,6 @@
 // `clients check [FILE]` and `clients schema`.
 import { loadRegistry, registryJsonSchema } from '../config/clients.js';
+import { envSchema } from '../config/env.js';
 import { CliError, parse, type CliIO } from './io.js';
 
 /** Validates a registry with the loader the server uses; production checks with --production or NODE_ENV=production. */
@@ -8,7 +9,9 @@ export function clientsCheck(args: string[], io: CliIO): void {
   if (positionals.length > 1) throw new CliError('clients check takes one FILE');
   const file = positionals[0] ?? (io.env.CLIENTS_FILE || 'config/clients.json');
   const production = values.production === true || io.env.NODE_ENV === 'production';
-  const clients = loadRegistry(file, { production, env: io.env });
+  // `${ISSUER}` is the issuer the server would use, its default included
+  const issuer = envSchema.safeParse(io.env).data?.ISSUER;
+  const clients = loadRegistry(file, { production, env: issuer ? { ...io.env, ISSUER: issuer } : io.env });
   io.out(`OK: ${file}: ${clients.length} client${clients.length === 1 ? '' : 's'}${production ? ' (production checks)' : ''}`);
 }
 

@@ -87,6 +87,8 @@ export const envSchema = z
     CLEANUP_INTERVAL: z.preprocess(emptyAsUnset, whole('must be a whole number of seconds from 1 to 86400', 1, 86_400, 3600)),
     CLEANUP_BATCH_SIZE: z.preprocess(emptyAsUnset, count(1000, 100_000)),
     AUDIT_RETENTION_DAYS: z.preprocess(emptyAsUnset, days(365)),
+    // the playground at /playground (src/playground): development only; default on there
+    PLAYGROUND: z.preprocess(emptyAsUnset, z.stringbool({ error: 'must be true or false' }).optional()),
   })
   .refine((env) => env.METRICS_PORT === undefined || env.METRICS_PORT !== env.PORT, { path: ['METRICS_PORT'], message: 'must differ from PORT' })
   .transform((env) => {
@@ -100,6 +102,7 @@ export const envSchema = z
       // production: trust proxies on loopback and private networks only, so a client on the
       // internet cannot choose its own address with X-Forwarded-For; development: none
       TRUST_PROXY: env.TRUST_PROXY ?? (production ? ['loopback', 'linklocal', 'uniquelocal'] : false),
+      PLAYGROUND: env.PLAYGROUND ?? !production,
     };
   });
 
@@ -128,6 +131,8 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     // INTERFACE.md: production refuses unsafe settings with a clear message.
     if (!env.ISSUER.startsWith('https://')) throw new ConfigError('environment: ISSUER must be https:// in production');
     if (!env.SECRET_KEY) throw new ConfigError('environment: SECRET_KEY is required in production (32+ random characters)');
+    // the playground signs in as the demo clients with their secrets: never in production
+    if (env.PLAYGROUND) throw new ConfigError('environment: PLAYGROUND cannot be true in production');
     if (env.METRICS_TOKEN && env.METRICS_TOKEN.length < 32) throw new ConfigError('environment: METRICS_TOKEN must be at least 32 characters in production');
   }
   if (env.SECRET_KEY_PREVIOUS && !env.SECRET_KEY) throw new ConfigError('environment: SECRET_KEY_PREVIOUS needs SECRET_KEY, the new key, beside it');
