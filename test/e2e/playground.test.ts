@@ -121,6 +121,7 @@ describe('server-side flows, JavaScript off', () => {
     expect(await steps(page)).toEqual(['1. Token request (client credentials): App (the playground) → Authorization server', '2. Signing keys (JWKS): App (the playground) → Authorization server']);
     expect(await tokenSignature(page, 'access_token')).toMatch(/: valid: signed/);
     expect(await page.locator('section.token[aria-label="access_token"]').innerText()).toContain('https://api.example.com');
+    expect(await page.locator('ol.steps > li').first().innerText()).toMatch(/authorization\s+Basic \S{8}…\(\d+ characters\)/);
     await expectMasked(page);
   }, 60_000);
 
