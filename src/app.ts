@@ -13,8 +13,10 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { AppContext } from './context.js';
 import { logDestination, loggerOptions, RequestLog, requestLoggerFactory } from './logger.js';
 import { metricsSupport } from './metrics/index.js';
+import { backchannelLogoutSupport } from './oauth/backchannel-logout/support.js';
 import { sendAuthorizationResponse } from './oauth/authorize/response-modes.js';
 import { AuthorizationRedirectError, OAuthError, PageError, safeDescription } from './oauth/errors.js';
+import { isDatabaseUnavailable } from './db/unavailable.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { consentRoutes } from './routes/consent.js';
 import { deviceAuthorizationRoutes } from './routes/device-authorization.js';
@@ -31,6 +33,7 @@ import { parRoutes } from './routes/par.js';
 import { revocationRoutes } from './routes/revocation.js';
 import { securityHeaders } from './routes/security-headers.js';
 import { tokenRoutes } from './routes/token.js';
+import { sendUnavailable } from './routes/unavailable.js';
 import { userinfoRoutes } from './routes/userinfo.js';
 
 declare module 'fastify' {
@@ -112,6 +115,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   await loginRoutes(app, ctx);
   await consentRoutes(app, ctx);
   await logoutRoutes(app, ctx);
+  await backchannelLogoutSupport(app, ctx);
   // development only: not even registered unless PLAYGROUND is on (off in production)
   if (ctx.env.PLAYGROUND) await playgroundRoutes(app, ctx, viewsDir);
 
@@ -152,6 +156,8 @@ async function handleError(error: FastifyError, request: FastifyRequest, reply: 
       .header('cache-control', 'no-store')
       .send({ error: 'invalid_request', error_description: safeDescription(description) });
   }
+  // the database away for a moment: 503 and Retry-After (src/routes/unavailable.ts)
+  if (isDatabaseUnavailable(error)) return sendUnavailable(request, reply, error, page);
   request.log.error({ err: error }, 'unhandled error');
   if (page) return renderErrorPage(reply, 500, 'Something went wrong', 'The server could not complete this request. Try again in a moment.');
   return reply.code(500).header('cache-control', 'no-store').send({ error: 'server_error', error_description: 'the server could not complete the request' });

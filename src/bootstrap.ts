@@ -3,11 +3,13 @@
 import { existsSync } from 'node:fs';
 import { loadRegistry, type ClientConfig } from './config/clients.js';
 import { ConfigError, loadEnv, type Env } from './config/env.js';
+import { checkSectorIdentifiers } from './config/sector-identifier.js';
 import { loadUsers, type UserConfig } from './config/users.js';
 import { createContext, type AppContext } from './context.js';
-import { hashPassword } from './crypto/password.js';
 import { migrate, openDatabase, type Db, type DbOptions } from './db/index.js';
-import { SubConflictError } from './repositories/users.js';
+import { poolTimeouts } from './db/pg-pool.js';
+import { waitForDatabase, type RetryNotice } from './db/wait-for-database.js';
+import { hashUsers, syncRegistry, upsertUsers } from './operations/registry-sync.js';
 
 /** Reads .env when present (Node's own parser); real environment variables win. */
 export function readDotEnv(file = '.env'): void {
@@ -23,9 +25,14 @@ export interface LoadedConfig {
 /** Every config check that can fail, before anything is opened: a bad file stops the start. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const env = loadEnv(source);
+  return { env, ...loadFiles(env, source) };
+}
+
+/** The client registry and the users file, read and checked: at start, on SIGHUP and by `clients sync`. */
+export function loadFiles(env: Env, source: NodeJS.ProcessEnv = process.env): Omit<LoadedConfig, 'env'> {
   const clients = loadRegistry(env.CLIENTS_FILE, { production: env.production, env: registryEnv(source, env) });
   const users = env.USERS_FILE ? loadUsers(env.USERS_FILE, { production: env.production, env: source }) : [];
-  return { env, clients, users };
+  return { clients, users };
 }
 
 /** `${ISSUER}` in the registry is the issuer in effect, also when it is the default one. */
@@ -34,37 +41,36 @@ export function registryEnv(source: NodeJS.ProcessEnv, env: Env): NodeJS.Process
 }
 
 export async function syncUsers(ctx: AppContext, users: UserConfig[]): Promise<void> {
-  // plaintext passwords (development only) are hashed all at once, in libuv's threadpool
-  const hashes = await Promise.all(users.map((u) => u.password_hash ?? hashPassword(u.password!)));
-  for (const [i, u] of users.entries()) {
-    const password_hash = hashes[i]!;
-    try {
-      await ctx.repos.users.upsert({ username: u.username, password_hash, claims: u.claims, sub: u.sub });
-    } catch (e) {
-      // a sub the file cannot give: one line naming the file, as for every config refusal
-      if (e instanceof SubConflictError) throw new ConfigError(`${ctx.env.USERS_FILE}: ${e.message}`);
-      throw e;
-    }
-  }
+  await upsertUsers(ctx.repos.users, ctx.env.USERS_FILE, await hashUsers(users));
 }
 
 export async function syncClients(ctx: AppContext, clients: ClientConfig[]): Promise<void> {
+  // OIDC Core §8.1: pairwise clients' sector_identifier_uri documents, fetched before anything is stored
+  await checkSectorIdentifiers(clients, ctx.env.CLIENTS_FILE);
   await ctx.repos.clients.sync(clients);
   await ctx.clients.reload();
 }
 
-export async function start(config: LoadedConfig, opts: { db?: Db; onOpen?: DbOptions['onOpen'] } = {}): Promise<AppContext> {
+export async function start(
+  config: LoadedConfig,
+  opts: { db?: Db; onOpen?: DbOptions['onOpen']; onRetry?: (notice: RetryNotice) => void } = {},
+): Promise<AppContext> {
   const { env } = config;
+  // hashing the users file's passwords (argon2id, in libuv's threadpool) is the slow part of a
+  // start after the database, and runs while the database opens
+  const users = hashUsers(config.users);
+  users.catch(() => {}); // awaited below; a failure is reported there
   let db: Db;
   try {
-    db = opts.db ?? (await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, onOpen: opts.onOpen }));
+    db = opts.db ?? (await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, onOpen: opts.onOpen, timeouts: poolTimeouts(env) }));
+    // PostgreSQL not reachable yet: wait for it, with backoff (a wrong password still stops the start)
+    if (env.DATABASE_URL) await waitForDatabase(db, opts.onRetry);
     await migrate(db);
   } catch (e) {
     throw new ConfigError(`database: ${(e as Error).message}`);
   }
   const ctx = await createContext(env, db);
-  // together: hashing the users file's passwords (argon2id, in libuv's threadpool) is the slow
-  // part of a start after the database, and does not wait for the registry
-  await Promise.all([syncClients(ctx, config.clients), syncUsers(ctx, config.users)]);
+  await syncRegistry(db, { clients: config.clients, clientsFile: env.CLIENTS_FILE, users: await users, usersFile: env.USERS_FILE });
+  await ctx.clients.reload();
   return ctx;
 }

@@ -6,6 +6,7 @@ import { randomToken } from './crypto/random.js';
 import { SecretBox } from './crypto/secret-box.js';
 import type { Db } from './db/index.js';
 import { AuditRepository } from './repositories/audit.js';
+import { BackchannelLogoutRepository } from './repositories/backchannel-logout.js';
 import { ClientCache, ClientsRepository } from './repositories/clients.js';
 import { ConsentsRepository } from './repositories/consents.js';
 import { DeviceCodesRepository } from './repositories/device-codes.js';
@@ -17,10 +18,12 @@ import { SessionsRepository } from './repositories/sessions.js';
 import { SettingsRepository } from './repositories/settings.js';
 import { TokensRepository } from './repositories/tokens.js';
 import { UsersRepository } from './repositories/users.js';
+import { PAIRWISE_SALT_SETTING } from './oauth/subject.js';
 
 export function createRepositories(db: Db) {
   return {
     audit: new AuditRepository(db),
+    backchannelLogout: new BackchannelLogoutRepository(db),
     clients: new ClientsRepository(db),
     consents: new ConsentsRepository(db),
     deviceCodes: new DeviceCodesRepository(db),
@@ -46,6 +49,8 @@ export interface AppContext {
   secretKey: string;
   /** secretKey, then SECRET_KEY_PREVIOUS when set: sign with the first, accept any (rotation) */
   secretKeys: readonly string[];
+  /** salt of pairwise subject identifiers (OIDC Core §8.1): generated once, kept in the database */
+  pairwiseSalt: string;
 }
 
 export async function createContext(env: Env, db: Db, opts: { now?: () => number } = {}): Promise<AppContext> {
@@ -57,5 +62,6 @@ export async function createContext(env: Env, db: Db, opts: { now?: () => number
   await keystore.init();
   const clients = new ClientCache(repos.clients);
   await clients.reload();
-  return { env, db, repos, keystore, clients, secretKey, secretKeys: previous ? [secretKey, previous] : [secretKey] };
+  const pairwiseSalt = await repos.settings.getOrCreate(PAIRWISE_SALT_SETTING, () => randomToken(32));
+  return { env, db, repos, keystore, clients, secretKey, secretKeys: previous ? [secretKey, previous] : [secretKey], pairwiseSalt };
 }

@@ -1,17 +1,22 @@
 // Start: load config, open the database, migrate, build the app, listen, close with grace.
 import path from 'node:path';
+import pino from 'pino';
 import { buildApp } from './app.js';
 import { loadConfig, readDotEnv, start } from './bootstrap.js';
 import { ConfigError } from './config/env.js';
 import { scheduleKeyRotation } from './crypto/key-rotation.js';
-import { flushLogs } from './logger.js';
+import { flushLogs, logDestination, loggerOptions } from './logger.js';
 import { CleanupJob } from './maintenance/cleanup.js';
+import { RegistryReloader } from './operations/registry-reload.js';
+import { gracefulShutdown } from './operations/shutdown.js';
 
 async function main(): Promise<void> {
   readDotEnv();
   const config = loadConfig();
   let pglite: string | undefined;
-  const ctx = await start(config, { onOpen: (created) => (pglite = created) });
+  // PostgreSQL not reachable at start: one line per try while waiting for it (src/db/wait-for-database.ts)
+  const startLog = pino(loggerOptions(config.env), logDestination());
+  const ctx = await start(config, { onOpen: (created) => (pglite = created), onRetry: (notice) => startLog.warn(notice, 'database not reachable; retrying') });
   const app = await buildApp(ctx);
   await app.listen({ port: config.env.PORT, host: config.env.HOST });
   // since the process started (performance.timeOrigin), so module loading is counted too
@@ -43,23 +48,22 @@ async function main(): Promise<void> {
   cleanup.start();
   const keyRotation = scheduleKeyRotation(ctx, app.log); // KEY_ROTATION_DAYS, off by default
 
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    app.log.info({ signal }, 'shutting down');
-    keyRotation?.stop();
-    const force = setTimeout(() => process.exit(1), 10_000).unref();
-    try {
-      await Promise.all([app.close(), cleanup.stop()]); // stops accepting, waits for in-flight requests and a cleanup batch
-      await ctx.db.destroy(); // closes the pool / PGlite
-      clearTimeout(force);
-      process.exit(0);
-    } catch (e) {
-      app.log.error({ err: e }, 'shutdown failed');
-      process.exit(1);
-    }
-  };
+  // SIGHUP reloads CLIENTS_FILE and USERS_FILE; on PostgreSQL a reload elsewhere is seen too
+  const registry = new RegistryReloader(ctx, app.log);
+  if (config.env.DATABASE_URL) registry.watch();
+  process.on('SIGHUP', () => void registry.reload('SIGHUP'));
+
+  const shutdown = gracefulShutdown(app, {
+    graceSeconds: config.env.SHUTDOWN_GRACE_SECONDS,
+    stop: () => {
+      keyRotation?.stop();
+      registry.stop();
+    },
+    close: async () => {
+      await cleanup.stop(); // lets a running batch finish
+      await ctx.db.destroy(); // the pool / PGlite
+    },
+  });
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }

@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { sha256 } from '../crypto/hash.js';
 import { randomToken } from '../crypto/random.js';
+import { endLoginSession } from '../oauth/backchannel-logout/session-end.js';
 import type { LoginSession } from '../repositories/sessions.js';
 
 export function sessionCookieName(ctx: AppContext): string {
@@ -47,8 +48,17 @@ export async function startSession(ctx: AppContext, reply: FastifyReply, sub: st
   return { id, id_hash: sha256(id), sub, auth_time: authTime, expires_at: expires };
 }
 
+/**
+ * The session's `sid` (OIDC Front-/Back-Channel Logout): put in ID tokens and logout tokens, so
+ * it must not open anything; a hash of the id's hash does not, and needs no column.
+ */
+export function sidOf(idHash: string): string {
+  return sha256(`sid\0${idHash}`);
+}
+
 export async function endSession(ctx: AppContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const id = cookieValue(ctx, request);
-  if (id) await ctx.repos.sessions.end(id);
+  // Back-Channel Logout 1.0: the clients it signed in to are told in the background
+  if (id && (await endLoginSession(ctx, sha256(id)))) request.server.backchannelLogout.wake();
   reply.clearCookie(sessionCookieName(ctx), { path: '/' });
 }

@@ -1,10 +1,14 @@
-// `clients check [FILE]` and `clients schema`.
+// `clients check [FILE]`, `clients sync` and `clients schema`.
+import { loadFiles } from '../bootstrap.js';
 import { loadRegistry, registryJsonSchema } from '../config/clients.js';
 import { envSchema } from '../config/env.js';
-import { CliError, parse, type CliIO } from './io.js';
+import { checkSectorIdentifiers } from '../config/sector-identifier.js';
+import { REGISTRY_POLL_MS } from '../operations/registry-reload.js';
+import { hashUsers, syncRegistry } from '../operations/registry-sync.js';
+import { CliError, cliEnv, parse, withDatabase, type CliIO } from './io.js';
 
 /** Validates a registry with the loader the server uses; production checks with --production or NODE_ENV=production. */
-export function clientsCheck(args: string[], io: CliIO): void {
+export async function clientsCheck(args: string[], io: CliIO): Promise<void> {
   const { values, positionals } = parse(args, { production: { type: 'boolean' } }, true);
   if (positionals.length > 1) throw new CliError('clients check takes one FILE');
   const file = positionals[0] ?? (io.env.CLIENTS_FILE || 'config/clients.json');
@@ -12,7 +16,26 @@ export function clientsCheck(args: string[], io: CliIO): void {
   // `${ISSUER}` is the issuer the server would use, its default included
   const issuer = envSchema.safeParse(io.env).data?.ISSUER;
   const clients = loadRegistry(file, { production, env: issuer ? { ...io.env, ISSUER: issuer } : io.env });
+  await checkSectorIdentifiers(clients, file);
   io.out(`OK: ${file}: ${clients.length} client${clients.length === 1 ? '' : 's'}${production ? ' (production checks)' : ''}`);
+}
+
+/**
+ * What SIGHUP does, from the command line: CLIENTS_FILE and USERS_FILE, checked with the
+ * server's loader and then written in one transaction that raises the registry version, which
+ * servers on the same PostgreSQL watch. A bad file is refused before the database is opened.
+ */
+export async function clientsSync(args: string[], io: CliIO): Promise<void> {
+  parse(args, {});
+  const env = cliEnv(io);
+  const files = loadFiles(env, io.env);
+  const users = await hashUsers(files.users);
+  await withDatabase(io, async (db) => {
+    const r = await syncRegistry(db, { clients: files.clients, clientsFile: env.CLIENTS_FILE, users, usersFile: env.USERS_FILE });
+    const usersPart = env.USERS_FILE ? `; ${env.USERS_FILE}: ${r.users} user${r.users === 1 ? '' : 's'}` : '';
+    io.out(`OK: ${env.CLIENTS_FILE}: ${r.clients} client${r.clients === 1 ? '' : 's'}, ${r.disabled} disabled${usersPart}; registry version ${r.version}`);
+    io.out(`Servers on this PostgreSQL database pick it up within ${REGISTRY_POLL_MS / 1000} s.`);
+  });
 }
 
 // Shown by editors on hover; the wording follows INTERFACE.md and RFC 7591.
@@ -37,6 +60,14 @@ const DESCRIPTIONS: Record<string, string> = {
   id_token_ttl: 'ID token lifetime in seconds (overrides ID_TOKEN_TTL).',
   refresh_token_ttl: 'Refresh token lifetime in seconds (overrides REFRESH_TOKEN_TTL).',
   audience: 'Default audience (aud) of access tokens; also the resources (RFC 8707) this client may ask for.',
+  token_exchange:
+    'Token exchange (RFC 8693) policy: allowed_audiences lists the audience or resource values this client may exchange tokens for. Required with the token-exchange grant.',
+  backchannel_logout_uri:
+    'OpenID Connect Back-Channel Logout: where a logout_token is POSTed when a login session this client signed in to ends. https in production; no fragment.',
+  backchannel_logout_session_required: 'The logout token must carry sid (it always does here). Needs backchannel_logout_uri.',
+  subject_type: 'public (default): every client sees the same sub; pairwise: a sub of its own per sector (OIDC Core section 8).',
+  sector_identifier_uri:
+    'For pairwise: a JSON array of URLs, fetched at start, listing every redirect URI; its host is the sector. Required when the redirect URIs have several hosts. https in production.',
   $comment: 'Free text, ignored.',
 };
 

@@ -5,7 +5,7 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { readDotEnv } from '../bootstrap.js';
 import { ConfigError } from '../config/env.js';
-import { clientsCheck, clientsSchema } from './clients.js';
+import { clientsCheck, clientsSchema, clientsSync } from './clients.js';
 import { CliError, openServerDatabase, terminalPrompter, type CliIO } from './io.js';
 import { keysList, keysRotate } from './keys.js';
 import { usersAdd, usersHash, usersSetPassword } from './users.js';
@@ -14,6 +14,7 @@ type Command = (args: string[], io: CliIO) => void | Promise<void>;
 
 const COMMANDS: Record<string, { run: Command; usage: string; help: string }> = {
   'clients check': { run: clientsCheck, usage: 'clients check [FILE] [--production]', help: 'validate a client registry (default: CLIENTS_FILE) without starting' },
+  'clients sync': { run: clientsSync, usage: 'clients sync', help: 'sync CLIENTS_FILE and USERS_FILE to the database now, as SIGHUP does; running servers on PostgreSQL pick it up' },
   'clients schema': { run: clientsSchema, usage: 'clients schema', help: 'print the registry JSON Schema (config/clients.schema.json)' },
   'keys rotate': { run: keysRotate, usage: 'keys rotate [--alg RS256|ES256]', help: 'add a new signing key (default: every algorithm), published at once, signing after KEY_PUBLICATION_DELAY_SECONDS; old keys stay published until their tokens expire' },
   'keys list': { run: keysList, usage: 'keys list', help: 'list the published signing keys' },

@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadEnv, type Env } from '../config/env.js';
 import { migrate, openDatabase, type Db } from '../db/index.js';
+import { poolTimeouts } from '../db/pg-pool.js';
 
 /** A refusal the user can act on: printed as one line, exit code 1. */
 export class CliError extends Error {
@@ -27,7 +28,7 @@ export async function openServerDatabase(env: Env): Promise<{ db: Db; close: () 
     throw new CliError('DATA_DIR is memory://: the server keeps nothing there, so there is nothing to change; set DATA_DIR or DATABASE_URL');
   let db: Db | undefined;
   try {
-    db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: 2 });
+    db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: 2, timeouts: poolTimeouts(env) });
     await migrate(db);
   } catch (e) {
     await db?.destroy().catch(() => {});

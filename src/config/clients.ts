@@ -13,10 +13,14 @@ export const GRANT_TYPES = [
   'client_credentials',
   'password',
   'urn:ietf:params:oauth:grant-type:device_code',
+  'urn:ietf:params:oauth:grant-type:token-exchange',
 ] as const;
+export const TOKEN_EXCHANGE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const RESPONSE_TYPES = ['code', 'id_token', 'id_token token'] as const;
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 export const SIGNING_ALGS = ['RS256', 'ES256'] as const;
+/** OIDC Core §8: public (one sub for every client) or pairwise (one per sector). */
+export const SUBJECT_TYPES = ['public', 'pairwise'] as const;
 /** Algorithms a request object (RFC 9101) may be signed with; never none. */
 export const REQUEST_OBJECT_SIGNING_ALGS = ['RS256', 'ES256', 'PS256', 'EdDSA'] as const;
 
@@ -61,6 +65,11 @@ const redirectUri = z
     'must not use a javascript:, data:, vbscript:, file:, blob:, about: or filesystem: scheme',
   );
 
+// Back-Channel Logout 1.0 §2.2: an absolute http(s) URL, which may have a query but no fragment
+const backchannelLogoutUri = z
+  .url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' })
+  .refine((s) => !s.includes('#'), 'must not have a fragment (Back-Channel Logout 1.0 section 2.2)');
+
 const scopeString = z
   .string()
   .regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope tokens (RFC 6749 §3.3)');
@@ -100,6 +109,14 @@ export const clientSchema = z
     // RFC 9101 §10.5: authorization requests only as a signed request object; §10.1: its algorithm
     require_signed_request_object: z.boolean().default(false),
     request_object_signing_alg: z.enum(REQUEST_OBJECT_SIGNING_ALGS).optional(),
+    // RFC 8693 §2.1: the audiences (audience or resource values) this client may exchange tokens for
+    token_exchange: z.strictObject({ allowed_audiences: z.array(z.string().min(1)).min(1) }).optional(),
+    // OpenID Connect Back-Channel Logout 1.0 §2.2
+    backchannel_logout_uri: backchannelLogoutUri.optional(),
+    backchannel_logout_session_required: z.boolean().default(false),
+    // OIDC Core §8 and §8.1; OIDC Registration §2
+    subject_type: z.enum(SUBJECT_TYPES).default('public'),
+    sector_identifier_uri: z.url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' }).optional(),
   })
   .transform((c, ctx) => {
     const method = c.token_endpoint_auth_method ?? (c.client_secret ? 'client_secret_basic' : c.jwks || c.jwks_uri ? 'private_key_jwt' : 'none');
@@ -127,6 +144,18 @@ export const clientSchema = z
     if ((c.require_signed_request_object || c.request_object_signing_alg) && !c.jwks && !c.jwks_uri)
       issue([c.require_signed_request_object ? 'require_signed_request_object' : 'request_object_signing_alg'], 'needs jwks or jwks_uri, the keys request objects are verified with');
     if (grants.has('refresh_token') && grants.size === 1) issue(['grant_types'], 'refresh_token alone cannot obtain a first token');
+    if (grants.has(TOKEN_EXCHANGE_GRANT_TYPE) && isPublic) issue(['grant_types'], 'token exchange needs a confidential client (RFC 8693 §2.1)');
+    if (grants.has(TOKEN_EXCHANGE_GRANT_TYPE) && !c.token_exchange) issue(['token_exchange'], 'is required with the token-exchange grant: list allowed_audiences');
+    if (c.token_exchange && !grants.has(TOKEN_EXCHANGE_GRANT_TYPE)) issue(['token_exchange'], `needs ${TOKEN_EXCHANGE_GRANT_TYPE} in grant_types`);
+    if (c.backchannel_logout_session_required && !c.backchannel_logout_uri) issue(['backchannel_logout_session_required'], 'needs backchannel_logout_uri');
+    if (c.subject_type === 'pairwise' && !c.sector_identifier_uri) {
+      // OIDC Core §8.1: the sector is the host of the redirect URIs; with several hosts (or none)
+      // the client must register a sector_identifier_uri
+      const hosts = new Set(c.redirect_uris.map((u) => (URL.canParse(u) ? new URL(u).hostname : '')));
+      if (hosts.size !== 1 || hosts.has(''))
+        issue(['sector_identifier_uri'], `is required for subject_type pairwise when the redirect URIs do not share one host (OIDC Core section 8.1); they have ${hosts.size === 0 ? 'none' : [...hosts].map((h) => h || '(no host)').join(', ')}`);
+    }
+    if (c.sector_identifier_uri && c.subject_type !== 'pairwise') issue(['sector_identifier_uri'], 'is used only with subject_type pairwise');
 
     return {
       client_id: c.client_id,
@@ -150,6 +179,11 @@ export const clientSchema = z
       require_pushed_authorization_requests: c.require_pushed_authorization_requests,
       require_signed_request_object: c.require_signed_request_object,
       request_object_signing_alg: c.request_object_signing_alg,
+      token_exchange: c.token_exchange,
+      backchannel_logout_uri: c.backchannel_logout_uri,
+      backchannel_logout_session_required: c.backchannel_logout_session_required,
+      subject_type: c.subject_type,
+      sector_identifier_uri: c.sector_identifier_uri,
     };
   });
 
@@ -185,6 +219,9 @@ function productionIssues(clients: ClientConfig[]): string[] {
       if (isNonLoopbackHttp(uri))
         problems.push(`clients[${i}].post_logout_redirect_uris[${j}]: http is allowed only for loopback addresses in production (use https)`);
     });
+    // Back-Channel Logout 1.0 §2.2 and OIDC Core §8.1: reached from the server, https only
+    if (c.backchannel_logout_uri?.startsWith('http:')) problems.push(`clients[${i}].backchannel_logout_uri: must be https in production`);
+    if (c.sector_identifier_uri?.startsWith('http:')) problems.push(`clients[${i}].sector_identifier_uri: must be https in production`);
     if (c.client_secret && DEMO_SECRET.test(c.client_secret))
       problems.push(`clients[${i}].client_secret: is a demo secret; set a random one in production`);
   });

@@ -17,9 +17,11 @@ const trustProxy = z
   .transform((v): boolean | string[] => (v === 'true' ? true : v === 'false' ? false : v.split(',').map((a) => a.trim())))
   .refine((v) => !Array.isArray(v) || v.every((a) => /^(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)$/.test(a)), PROXY);
 const PORT = 'must be a port number from 0 to 65535';
+const TIMEOUT = 'must be a whole number of seconds from 1 to 600';
 const METRICS_PORT = 'must be a port number from 1 to 65535';
 const emptyAsUnset = (v: unknown) => (v === '' ? undefined : v);
 const DAYS = 'must be a whole number of days from 1 to 3650';
+const ATTEMPTS = 'must be a whole number from 1 to 100';
 /** How long relying parties may cache the JWKS (its Cache-Control max-age, src/routes/jwks.ts). */
 export const JWKS_MAX_AGE_SECONDS = 300;
 
@@ -43,6 +45,9 @@ export const envSchema = z
         .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
         .optional(),
     ),
+    // PostgreSQL: seconds to connect (or wait for a free connection) and for one statement (src/db/pg-pool.ts)
+    DATABASE_CONNECT_TIMEOUT: z.preprocess(emptyAsUnset, z.coerce.number({ error: TIMEOUT }).int(TIMEOUT).min(1, TIMEOUT).max(600, TIMEOUT).default(3)),
+    DATABASE_QUERY_TIMEOUT: z.preprocess(emptyAsUnset, z.coerce.number({ error: TIMEOUT }).int(TIMEOUT).min(1, TIMEOUT).max(600, TIMEOUT).default(5)),
     DATA_DIR: z.preprocess(emptyAsUnset, z.string().default('./data')),
     CLIENTS_FILE: z.preprocess(emptyAsUnset, z.string().default('config/clients.json')),
     USERS_FILE: z.preprocess(emptyAsUnset, z.string().optional()),
@@ -87,6 +92,13 @@ export const envSchema = z
     CLEANUP_INTERVAL: z.preprocess(emptyAsUnset, whole('must be a whole number of seconds from 1 to 86400', 1, 86_400, 3600)),
     CLEANUP_BATCH_SIZE: z.preprocess(emptyAsUnset, count(1000, 100_000)),
     AUDIT_RETENTION_DAYS: z.preprocess(emptyAsUnset, days(365)),
+    // how long SIGTERM waits for requests in flight before the process exits anyway (code 1)
+    SHUTDOWN_GRACE_SECONDS: z.preprocess(emptyAsUnset, seconds(10)),
+    // Back-Channel Logout 1.0 §2.5 deliveries (src/oauth/backchannel-logout): seconds one attempt
+    // may take, seconds before the first retry (doubling after each failure), attempts in all
+    BACKCHANNEL_LOGOUT_TIMEOUT: z.preprocess(emptyAsUnset, seconds(5)),
+    BACKCHANNEL_LOGOUT_RETRY_DELAY: z.preprocess(emptyAsUnset, seconds(10)),
+    BACKCHANNEL_LOGOUT_MAX_ATTEMPTS: z.preprocess(emptyAsUnset, z.coerce.number({ error: ATTEMPTS }).int(ATTEMPTS).min(1, ATTEMPTS).max(100, ATTEMPTS).default(10)),
     // the playground at /playground (src/playground): development only; default on there
     PLAYGROUND: z.preprocess(emptyAsUnset, z.stringbool({ error: 'must be true or false' }).optional()),
   })

@@ -4,15 +4,16 @@ import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
-import pg from 'pg';
 import * as initial from '../../migrations/0001_initial.js';
 import * as cleanupIndexes from '../../migrations/0002_cleanup_indexes.js';
 import * as signingKeyActivation from '../../migrations/0003_signing_key_activation.js';
 import * as pushedAuthorizationRequests from '../../migrations/0004_pushed_authorization_requests.js';
+import * as backchannelLogout from '../../migrations/0008_backchannel_logout.js';
 import { LOCK_FILE, lockDataDir } from './data-dir-lock.js';
 import { monitoredDb } from './monitor.js';
 import { copyTemplateDir, isEmptyDataDir, readTemplateDump } from './pglite-template.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { createPool, type PoolTimeouts } from './pg-pool.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0002_cleanup_indexes': cleanupIndexes,
   '0003_signing_key_activation': signingKeyActivation,
   '0004_pushed_authorization_requests': pushedAuthorizationRequests,
+  '0008_backchannel_logout': backchannelLogout,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
@@ -33,6 +35,8 @@ export interface DbOptions {
   /** a dumped, migrated PGlite data dir to start from (tests) */
   loadDataDir?: Blob;
   poolSize?: number;
+  /** PostgreSQL: how long connecting and a statement may take (src/db/pg-pool.ts) */
+  timeouts?: PoolTimeouts;
   /** where the install-time PGlite template is (default: templateBase()) */
   template?: string;
   /** told how an embedded database came to be: unpacked from the install-time template, initdb, or already there */
@@ -41,10 +45,8 @@ export interface DbOptions {
 
 export async function openDatabase(opts: DbOptions): Promise<Db> {
   if (opts.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
-    // an idle client losing its connection must not crash the process
-    pool.on('error', () => {});
-    return monitoredDb(new PostgresDialect({ pool }), pool);
+    const { pool, connections } = createPool(opts.databaseUrl, opts.poolSize ?? 10, opts.timeouts);
+    return monitoredDb(new PostgresDialect({ pool: connections }), pool);
   }
   const dataDir = opts.dataDir ?? './data';
   const inMemory = dataDir === 'memory://';

@@ -54,6 +54,8 @@ export interface GrantsTable {
   created_at: CreatedAt;
   expires_at: Timestamp;
   revoked_at: Timestamp | null;
+  /** the login session it was given in (migrations/0008) */
+  session_id_hash: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface AuthorizationCodesTable {
@@ -159,6 +161,26 @@ export interface PushedAuthorizationRequestsTable {
   expires_at: Timestamp;
 }
 
+/** migrations/0008: the clients a login session signed in to (Back-Channel Logout) */
+export interface LoginSessionClientsTable {
+  session_id_hash: string;
+  client_id: string;
+  created_at: CreatedAt;
+}
+
+/** migrations/0008: logout tokens still to deliver (Back-Channel Logout 1.0 §2.5) */
+export interface BackchannelLogoutDeliveriesTable {
+  id: Generated<number>;
+  client_id: string;
+  sub: string;
+  sid: string;
+  attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  locked_until: Timestamp | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   settings: SettingsTable;
   clients: ClientsTable;
@@ -176,6 +198,8 @@ export interface Database {
   login_known_addresses: LoginKnownAddressesTable;
   audit_log: AuditLogTable;
   pushed_authorization_requests: PushedAuthorizationRequestsTable;
+  login_session_clients: LoginSessionClientsTable;
+  backchannel_logout_deliveries: BackchannelLogoutDeliveriesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

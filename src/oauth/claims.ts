@@ -16,7 +16,7 @@ export const SCOPE_CLAIMS: Record<string, readonly string[]> = {
 };
 
 // only claims this server actually issues (Discovery §3: advertise what works)
-export const CLAIMS_SUPPORTED = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'azp', 'at_hash', ...Object.values(SCOPE_CLAIMS).flat()];
+export const CLAIMS_SUPPORTED = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'azp', 'at_hash', 'sid', ...Object.values(SCOPE_CLAIMS).flat()];
 
 const individualClaim = z
   .object({ essential: z.boolean().optional(), value: z.unknown().optional(), values: z.array(z.unknown()).optional() })

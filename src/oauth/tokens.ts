@@ -15,6 +15,16 @@ export interface AccessTokenInput {
   aud: string | string[];
   grant_id?: string | undefined;
   auth_time?: number | undefined;
+  /** RFC 8693 §4.1: the actor (delegation), with prior actors nested */
+  act?: ActClaim | undefined;
+  /** latest exp (epoch seconds): an exchanged token never outlives its subject token (RFC 8693 §2.1) */
+  not_after?: number | undefined;
+}
+
+/** RFC 8693 §4.1: who acts for the subject; a nested act is the actor before it. */
+export interface ActClaim {
+  sub: string;
+  act?: ActClaim | undefined;
 }
 
 export interface MintedAccessToken {
@@ -32,7 +42,7 @@ export function accessTokenTtl(ctx: AppContext, client: Client): number {
 /** RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti (+ scope, auth_time). */
 export async function mintAccessToken(ctx: AppContext, t: AccessTokenInput): Promise<MintedAccessToken> {
   const now = Math.floor(Date.now() / 1000);
-  const ttl = accessTokenTtl(ctx, t.client);
+  const ttl = Math.min(accessTokenTtl(ctx, t.client), (t.not_after ?? Infinity) - now);
   const jti = randomToken(16);
   const payload: JWTPayload = {
     iss: ctx.env.ISSUER,
@@ -47,6 +57,7 @@ export async function mintAccessToken(ctx: AppContext, t: AccessTokenInput): Pro
   if (t.auth_time !== undefined) payload.auth_time = t.auth_time;
   // which grant this token came from, so ending the grant ends the token (INTERFACE.md guarantees)
   if (t.grant_id) payload.grant_id = t.grant_id;
+  if (t.act) payload.act = t.act;
   const access_token = await ctx.keystore.sign(payload, { alg: 'RS256', typ: ACCESS_TOKEN_TYP });
   return { access_token, jti, expires_in: ttl };
 }
@@ -66,6 +77,8 @@ export interface IdTokenInput {
   nonce?: string | null | undefined;
   access_token?: string | undefined;
   claims?: Record<string, unknown>;
+  /** the login session's sid (Back-Channel Logout 1.0 §2.4), when issued from one */
+  sid?: string | undefined;
 }
 
 /**
@@ -88,6 +101,7 @@ export async function mintIdToken(ctx: AppContext, t: IdTokenInput): Promise<str
     auth_time: t.auth_time,
     ...(t.nonce ? { nonce: t.nonce } : {}),
     ...(t.access_token ? { at_hash: halfHash(t.access_token, alg) } : {}),
+    ...(t.sid ? { sid: t.sid } : {}),
   };
   return ctx.keystore.sign(payload, { alg, typ: 'JWT' });
 }
@@ -102,6 +116,7 @@ export interface VerifiedAccessToken {
   jti: string;
   grant_id?: string;
   auth_time?: number;
+  act?: ActClaim;
 }
 
 /**

@@ -3,11 +3,13 @@
 // `openid` was granted (OIDC Core §3.1.3.3), and a refresh token when the client may have one.
 import type { AppContext } from '../context.js';
 import { randomToken } from '../crypto/random.js';
+import { sidOf } from '../authentication/login-session.js';
 import type { Client } from '../repositories/clients.js';
 import { claimNames, claimsRequestSchema, SCOPE_CLAIMS, userClaims, type ClaimsRequest } from './claims.js';
 import { OAuthError } from './errors.js';
 import type { TokenResponse } from './grants/types.js';
 import { formatScope } from './scopes.js';
+import { subjectFor } from './subject.js';
 import { accessTokenTtl, mintAccessToken, mintIdToken, newRefreshToken, refreshTokenTtl, resolveAudience } from './tokens.js';
 
 /** Claims a user can have; the `claims` parameter may ask for these one by one (OIDC Core §5.5). */
@@ -39,6 +41,8 @@ export interface UserTokenRequest {
   claims?: ClaimsRequest | undefined;
   /** the scope a new refresh token carries; undefined: no refresh token */
   refresh_scope?: string[] | undefined;
+  /** the login session the grant was given in, if any: its sid goes into the ID token */
+  session_id_hash?: string | null | undefined;
 }
 
 /** Mints the tokens and stores the refresh token (hashed). */
@@ -46,7 +50,9 @@ export async function issueUserTokens(ctx: AppContext, r: UserTokenRequest): Pro
   const scope = formatScope(r.scope);
   const authTime = Math.floor(r.auth_time.getTime() / 1000);
   const aud = resolveAudience(r.client, r.resources);
-  const at = await mintAccessToken(ctx, { client: r.client, sub: r.sub, scope, aud, grant_id: r.grant_id, auth_time: authTime });
+  // OIDC Core §8: the client's subject (pairwise or public) in every token it gets
+  const sub = subjectFor(ctx, r.client, r.sub);
+  const at = await mintAccessToken(ctx, { client: r.client, sub, scope, aud, grant_id: r.grant_id, auth_time: authTime });
   const response: TokenResponse = { access_token: at.access_token, token_type: 'Bearer', expires_in: at.expires_in, scope };
 
   if (r.scope.includes('openid')) {
@@ -59,7 +65,8 @@ export async function issueUserTokens(ctx: AppContext, r: UserTokenRequest): Pro
       if (!user) throw new OAuthError('invalid_grant', 'the user of this grant no longer exists');
       claims = userClaims(user, claimNames([], names));
     }
-    response.id_token = await mintIdToken(ctx, { client: r.client, sub: r.sub, auth_time: authTime, nonce: r.nonce, access_token: at.access_token, claims });
+    const sid = r.session_id_hash ? sidOf(r.session_id_hash) : undefined;
+    response.id_token = await mintIdToken(ctx, { client: r.client, sub, auth_time: authTime, nonce: r.nonce, access_token: at.access_token, claims, sid });
   }
 
   if (r.refresh_scope) {
@@ -87,7 +94,7 @@ export function mayRefresh(client: Client): boolean {
  */
 export async function openGrant(
   ctx: AppContext,
-  g: { client: Client; sub: string; scope: string; auth_time: Date; claims?: ClaimsRequest | null; refreshable: boolean },
+  g: { client: Client; sub: string; scope: string; auth_time: Date; claims?: ClaimsRequest | null; refreshable: boolean; session_id_hash?: string },
 ): Promise<string> {
   const grant_id = randomToken();
   const lifetime = accessTokenTtl(ctx, g.client) + (g.refreshable ? refreshTokenTtl(ctx, g.client) : 0);
@@ -98,6 +105,7 @@ export async function openGrant(
     scope: g.scope,
     auth_time: g.auth_time,
     claims: g.claims ?? null,
+    session_id_hash: g.session_id_hash ?? null,
     expires_at: new Date(Date.now() + lifetime * 1000),
   });
   return grant_id;

@@ -14,9 +14,12 @@ export interface Client extends ClientMetadata {
 export class ClientsRepository {
   constructor(private readonly db: Db) {}
 
-  /** Creates or updates every client in the file; disables those no longer in it. One transaction. */
+  /**
+   * Creates or updates every client in the file; disables those no longer in it. One transaction:
+   * its own, or the caller's when this repository was made on one (the registry and users sync).
+   */
   async sync(configs: ClientConfig[]): Promise<{ upserted: number; disabled: number }> {
-    return this.db.transaction().execute(async (trx) => {
+    const run = async (trx: Db) => {
       for (const { client_secret, ...metadata } of configs) {
         const row = {
           client_id: metadata.client_id,
@@ -42,7 +45,8 @@ export class ClientsRepository {
       if (ids.length) disable = disable.where('client_id', 'not in', ids);
       const result = await disable.executeTakeFirst();
       return { upserted: configs.length, disabled: Number(result.numUpdatedRows) };
-    });
+    };
+    return this.db.isTransaction ? run(this.db) : this.db.transaction().execute(run);
   }
 
   async findAll(): Promise<Client[]> {
@@ -58,10 +62,11 @@ export class ClientsRepository {
 
 /**
  * In-process view of the enabled clients, so that client authentication on /token costs no
- * database round trip. It is reloaded after every registry sync on this instance and, in the
- * background, once it is older than TTL_MS (src/db/refresh-ahead.ts). The registry file is the
- * source of truth and every instance syncs the same file at start, so a stale entry can only be
- * a client that the file also still lists.
+ * database round trip. It is reloaded after every registry sync on this instance (start,
+ * SIGHUP), when the registry version shows a sync made elsewhere (on PostgreSQL, read every 2 s:
+ * src/operations/registry-reload.ts), and in the background once it is older than TTL_MS
+ * (src/db/refresh-ahead.ts). So a client removed from the registry can still authenticate on
+ * another instance for those seconds, and no longer.
  */
 export class ClientCache {
   private clients = new Map<string, Client>();

@@ -13,6 +13,8 @@ export interface NewGrant {
   scope: string;
   auth_time: Date | null;
   claims?: Record<string, unknown> | null;
+  /** the login session it was given in (Back-Channel Logout) */
+  session_id_hash?: string | null;
   expires_at: Date;
 }
 

@@ -28,8 +28,4 @@ export class SessionsRepository {
       .where('expires_at', '>', sql<Date>`now()`)
       .executeTakeFirst();
   }
-
-  async end(id: string): Promise<void> {
-    await this.db.updateTable('login_sessions').set({ ended_at: sql`now()` }).where('id_hash', '=', sha256(id)).where('ended_at', 'is', null).execute();
-  }
 }

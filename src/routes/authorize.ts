@@ -13,6 +13,7 @@ import { respond } from '../oauth/authorize/respond.js';
 import { CODE_CHALLENGE_METHODS } from '../oauth/pkce.js';
 import { renderConsent } from './consent.js';
 import { noStore } from './http.js';
+import { toClientIfUnavailable } from './unavailable.js';
 
 /** The login page URL that brings the person back to this request once signed in. */
 function loginUrl(ctx: AppContext, request: AuthorizationRequest): string {
@@ -57,7 +58,7 @@ export async function authorizeRoutes(app: FastifyInstance, ctx: AppContext): Pr
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     noStore(reply);
     const request = await parseAuthorizationRequest(ctx, req.method === 'POST' ? req.body : req.query);
-    return proceed(ctx, req, reply, request);
+    return proceed(ctx, req, reply, request).catch(toClientIfUnavailable(req, request));
   };
   // errors before the redirect URI is known render as a page (config.page)
   app.get('/authorize', { config: { page: true } }, handler);

@@ -2,6 +2,7 @@
 // grant types from the grant registry, everything else from `app.discovery`, which each route
 // module fills in when it registers. Advertise only what works.
 import type { FastifyInstance } from 'fastify';
+import { SUBJECT_TYPES } from '../config/clients.js';
 import type { AppContext } from '../context.js';
 import { SUPPORTED_ALGS } from '../crypto/keystore.js';
 import { CLIENT_ASSERTION_SIGNING_ALGS } from '../oauth/client-auth.js';
@@ -32,7 +33,7 @@ export function buildMetadata(app: FastifyInstance, ctx: AppContext): Record<str
     token_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_SIGNING_ALGS,
     scopes_supported: ['openid', 'profile', 'email', 'address', 'phone', 'offline_access'],
     response_types_supported: [],
-    subject_types_supported: ['public'],
+    subject_types_supported: [...SUBJECT_TYPES],
     id_token_signing_alg_values_supported: [...SUPPORTED_ALGS],
   };
   Object.assign(metadata, app.discovery);

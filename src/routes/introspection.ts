@@ -6,7 +6,8 @@ import type { AppContext } from '../context.js';
 import { authenticateClient, CLIENT_ASSERTION_SIGNING_ALGS } from '../oauth/client-auth.js';
 import { OAuthError } from '../oauth/errors.js';
 import { singleParams } from '../oauth/params.js';
-import { verifyAccessToken } from '../oauth/tokens.js';
+import { subjectFor } from '../oauth/subject.js';
+import { verifyAccessToken, type ActClaim } from '../oauth/tokens.js';
 import { noStore, requireFormBody } from './http.js';
 import { looksLikeJwt } from './revocation.js';
 
@@ -27,6 +28,7 @@ export type IntrospectionResponse =
       iat: number;
       token_type: string;
       jti?: string;
+      act?: ActClaim;
     };
 
 export async function introspectionRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -83,6 +85,8 @@ async function introspectAccessToken(ctx: AppContext, token: string): Promise<In
     // §2.2: token_type is the type of RFC 6749 §5.1, the access token type we issue
     token_type: 'Bearer',
     jti: t.jti,
+    // RFC 8693 §4.1: who acts for the subject (a token from a token exchange)
+    ...(t.act ? { act: t.act } : {}),
   };
 }
 
@@ -102,12 +106,14 @@ async function introspectRefreshToken(ctx: AppContext, token: string, clientId: 
   const now = Date.now();
   if (row.rotated_at || row.revoked_at || row.expires_at.getTime() <= now) return undefined;
   if (!(await ctx.repos.grants.isGrantActive(row.grant_id))) return undefined;
-  if (!(await ctx.clients.get(row.client_id))) return undefined;
+  const client = await ctx.clients.get(row.client_id);
+  if (!client) return undefined;
   return {
     active: true,
     scope: row.scope,
     client_id: row.client_id,
-    ...(row.sub ? { sub: row.sub } : {}),
+    // the subject the client sees, as in its tokens (OIDC Core §8)
+    ...(row.sub ? { sub: subjectFor(ctx, client, row.sub) } : {}),
     iss: ctx.env.ISSUER,
     exp: Math.floor(row.expires_at.getTime() / 1000),
     iat: Math.floor(row.created_at.getTime() / 1000),

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { checkCredentials } from '../authentication/credentials.js';
 import { currentSession, startSession } from '../authentication/login-session.js';
+import { replaceLoginSession } from '../oauth/backchannel-logout/session-end.js';
 import type { AppContext } from '../context.js';
 import { noStore } from './http.js';
 
@@ -105,8 +106,9 @@ export async function loginRoutes(app: FastifyInstance, ctx: AppContext): Promis
 
       // a new session id on every login (no session fixation); the one it replaces ends
       const previous = await currentSession(ctx, request);
-      if (previous) await ctx.repos.sessions.end(previous.id);
-      await startSession(ctx, reply, result.user.sub, await newAuthTime(previous?.auth_time));
+      const session = await startSession(ctx, reply, result.user.sub, await newAuthTime(previous?.auth_time));
+      // Back-Channel Logout: a login as another user ends the old session like a logout
+      if (previous && (await replaceLoginSession(ctx, previous, session))) request.server.backchannelLogout.wake();
       await ctx.repos.audit.record({ event: 'login', sub: result.user.sub, ip: request.ip });
       noStore(reply);
       return reply.redirect(return_to ?? '/login', 303);

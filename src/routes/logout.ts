@@ -69,7 +69,7 @@ export async function logoutRoutes(app: FastifyInstance, ctx: AppContext): Promi
     }
     const r = await parseLogoutRequest(ctx, params, hint);
     const session = await currentSession(ctx, req);
-    if (session && !(hint && hint.sub === session.sub)) {
+    if (session && !hint?.names(session.sub)) {
       // no proof that the signed-in user's client asks: confirm first
       const user = await ctx.repos.users.findBySub(session.sub);
       const hidden = Object.entries({ client_id: r.client?.client_id, post_logout_redirect_uri: params.post_logout_redirect_uri, state: r.state }).filter(

@@ -4,6 +4,7 @@ import type { AppContext } from '../context.js';
 import { claimNames, userClaims } from '../oauth/claims.js';
 import { OAuthError, safeDescription, type OAuthErrorCode } from '../oauth/errors.js';
 import { parseScope } from '../oauth/scopes.js';
+import { subjectFor } from '../oauth/subject.js';
 import { verifyAccessToken } from '../oauth/tokens.js';
 import { requestedClaimNames, storedClaimsRequest } from '../oauth/user-tokens.js';
 
@@ -57,14 +58,16 @@ export async function userinfoRoutes(app: FastifyInstance, ctx: AppContext): Pro
     const scopes = parseScope(verified.scope);
     // OIDC Core §5.3: userinfo serves tokens that were granted the openid scope
     if (!scopes.includes('openid')) throw bearerError('insufficient_scope', 'the access token was not granted the openid scope', ', scope="openid"');
-    const user = await ctx.repos.users.findBySub(verified.sub);
-    if (!user) throw bearerError('invalid_token', 'the user of this access token no longer exists');
+    // the token's sub is the client's subject (pairwise or public, OIDC Core §8); its grant names the user
+    const grant = verified.grant_id ? await ctx.repos.grants.findGrant(verified.grant_id) : undefined;
+    const user = await ctx.repos.users.findBySub(grant?.sub ?? verified.sub);
+    const client = await ctx.clients.get(verified.client_id);
+    if (!user || !client) throw bearerError('invalid_token', 'the user of this access token no longer exists');
 
     // OIDC Core §5.4 claims by scope, plus single claims the `claims` parameter asked for (§5.5)
-    const grant = verified.grant_id ? await ctx.repos.grants.findGrant(verified.grant_id) : undefined;
     const requested = requestedClaimNames(storedClaimsRequest(grant?.claims), 'userinfo');
     // §5.3.2: sub always, and it is the sub of the ID token
-    return reply.type('application/json; charset=utf-8').send({ ...userClaims(user, claimNames(scopes, requested)), sub: user.sub });
+    return reply.type('application/json; charset=utf-8').send({ ...userClaims(user, claimNames(scopes, requested)), sub: subjectFor(ctx, client, user.sub) });
   };
 
   app.route({ method: ['GET', 'POST'], url: '/userinfo', handler });

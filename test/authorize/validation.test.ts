@@ -244,7 +244,7 @@ describe('discovery', () => {
     expect(m).toMatchObject({
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
       scopes_supported: ['openid', 'profile', 'email', 'address', 'phone', 'offline_access'],
-      subject_types_supported: ['public'],
+      subject_types_supported: ['public', 'pairwise'],
       id_token_signing_alg_values_supported: ['RS256', 'ES256'],
       userinfo_endpoint: `${s.issuer}/userinfo`,
     });
@@ -256,6 +256,6 @@ describe('discovery', () => {
       'name', 'family_name', 'given_name', 'middle_name', 'nickname', 'preferred_username', 'profile', 'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at',
       'email', 'email_verified', 'address', 'phone_number', 'phone_number_verified',
     ];
-    expect([...m.claims_supported].sort()).toEqual(['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'azp', 'at_hash', ...scopeClaims].sort());
+    expect([...m.claims_supported].sort()).toEqual(['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'azp', 'at_hash', 'sid', ...scopeClaims].sort());
   });
 });

@@ -2,6 +2,8 @@
 // deny with CSRF; granted scopes remembered per user and client; skip_consent clients.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientSchema } from '../../src/config/clients.js';
+import { sha256 } from '../../src/crypto/hash.js';
+import { endLoginSession } from '../../src/oauth/backchannel-logout/session-end.js';
 import { authorizeUrl, codeRequest, decide, get, onlyForm, post, redirectParams, signedIn, type Jar } from '../authorize/support.js';
 import { ALICE, defaultClients, REDIRECT, startTestServer, type TestServer } from '../support/harness.js';
 
@@ -158,7 +160,7 @@ describe('the consent form cannot be forged', () => {
   it('shows a page when the session ended before the answer', async () => {
     const { jar } = await freshUser('ended');
     const page = await get(s, jar, authorizeUrl(codeRequest()));
-    await s.ctx.repos.sessions.end(s.app.unsignCookie(jar.cookies.get('session')!).value!);
+    await endLoginSession(s.ctx, sha256(s.app.unsignCookie(jar.cookies.get('session')!).value!));
     const res = await decide(s, jar, page.body, 'allow');
     expect(res.statusCode).toBe(400);
     expect(res.body).toContain('no longer signed in');

@@ -3,11 +3,17 @@
 // expired token is still a good hint (both specs allow it), so expiry alone is not a failure.
 import { errors, type JWTPayload } from 'jose';
 import type { AppContext } from '../../context.js';
+import { subjectFor } from '../subject.js';
 
 export interface IdTokenHint {
   sub: string;
   /** the clients the token was issued to */
   aud: string[];
+  /**
+   * Whether the hint names the user whose own sub is `localSub`: its sub is what its client sees
+   * for that user, pairwise or public (OIDC Core §8).
+   */
+  names(localSub: string): boolean;
 }
 
 /** The hint's claims, or undefined when it is not an ID token signed by this issuer. */
@@ -24,5 +30,8 @@ export async function verifyIdTokenHint(ctx: AppContext, token: string): Promise
   }
   if (typeof payload.sub !== 'string') return undefined;
   const aud = typeof payload.aud === 'string' ? [payload.aud] : Array.isArray(payload.aud) ? payload.aud : [];
-  return { sub: payload.sub, aud };
+  const sub = payload.sub;
+  // our ID tokens have one audience; a pairwise sub is recognised by computing it again
+  const client = aud.length === 1 ? await ctx.clients.get(aud[0]!) : undefined;
+  return { sub, aud, names: (localSub) => (client ? subjectFor(ctx, client, localSub) : localSub) === sub };
 }

@@ -29,7 +29,7 @@ export function loginReason({ request, session, loginRequestedAt, now = Date.now
   // max_age=0 is equivalent to prompt=login
   if (request.max_age !== undefined && (request.max_age === 0 || now - session.auth_time.getTime() > request.max_age * 1000)) return 'max_age';
   // §3.1.2.1 id_token_hint: the client expects another user than the one signed in
-  if (request.id_token_hint && request.id_token_hint.sub !== session.sub) return 'id_token_hint';
+  if (request.id_token_hint && !request.id_token_hint.names(session.sub)) return 'id_token_hint';
   return undefined;
 }
 

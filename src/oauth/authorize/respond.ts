@@ -9,6 +9,8 @@ export async function respond(reply: FastifyReply, a: Authorization): Promise<Fa
   const handler = responseTypeHandlers.get(request.response_type);
   if (!handler) throw new Error(`no handler for response_type ${request.response_type}`);
   const params = await handler.respond(a);
+  // the session signed in to this client: its logout will tell the client (Back-Channel Logout 1.0 §2.5)
+  if (request.scopes.includes('openid')) await ctx.repos.backchannelLogout.recordSessionClient(a.session.id_hash, request.client.client_id);
   return sendAuthorizationResponse(reply, {
     redirect_uri: request.redirect_uri,
     response_mode: request.response_mode,

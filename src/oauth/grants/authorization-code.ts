@@ -65,6 +65,7 @@ export const authorizationCode: GrantHandler = {
       nonce: row.nonce,
       claims: storedClaimsRequest(row.claims),
       refresh_scope: mayRefresh(client) ? scope : undefined,
+      session_id_hash: row.session_id_hash,
     });
   },
 };

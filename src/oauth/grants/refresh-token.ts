@@ -56,6 +56,7 @@ export const refreshToken: GrantHandler = {
       claims: storedClaimsRequest(grant.claims),
       // RFC 6749 §6: the new refresh token has the scope of the one it replaces
       refresh_scope: granted,
+      session_id_hash: grant.session_id_hash,
     });
   },
 };

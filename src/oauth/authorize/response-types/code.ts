@@ -10,7 +10,7 @@ export const code: ResponseTypeHandler = {
     const { client } = request;
     const now = Date.now();
     const scope = request.scopes.join(' ');
-    const grant_id = await openGrant(ctx, { client, sub: session.sub, scope, auth_time: session.auth_time, claims: request.claims ?? null, refreshable: mayRefresh(client) });
+    const grant_id = await openGrant(ctx, { client, sub: session.sub, scope, auth_time: session.auth_time, claims: request.claims ?? null, refreshable: mayRefresh(client), session_id_hash: session.id_hash });
     // RFC 6749 §10.10: 256 random bits; only its SHA-256 is stored
     const value = randomToken();
     await ctx.repos.grants.saveCode({

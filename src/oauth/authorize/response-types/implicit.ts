@@ -2,7 +2,9 @@
 // `id_token token` which adds an access token. The ID token carries nonce (§3.2.2.11) and,
 // with an access token, at_hash (§3.2.2.10). The claims of the granted scopes go into the ID
 // token only when no access token is issued (§5.4); otherwise the client asks userinfo.
+import { sidOf } from '../../../authentication/login-session.js';
 import { claimNames, userClaims } from '../../claims.js';
+import { subjectFor } from '../../subject.js';
 import { openGrant, requestedClaimNames } from '../../user-tokens.js';
 import { mintAccessToken, mintIdToken, resolveAudience } from '../../tokens.js';
 import { parseScope } from '../../scopes.js';
@@ -14,10 +16,11 @@ export const idToken: ResponseTypeHandler = {
     const { ctx, request, session, user } = a;
     const id_token = await mintIdToken(ctx, {
       client: request.client,
-      sub: session.sub,
+      sub: subjectFor(ctx, request.client, session.sub),
       auth_time: authTimeSeconds(session),
       nonce: request.nonce,
       claims: userClaims(user, claimNames(request.scopes, requestedClaimNames(request.claims, 'id_token'))),
+      sid: sidOf(session.id_hash),
     });
     return { id_token };
   },
@@ -30,12 +33,15 @@ export const idTokenToken: ResponseTypeHandler = {
     const { client } = request;
     const scope = request.scopes.join(' ');
     // the access token belongs to a grant, so revoking the grant ends it (INTERFACE.md)
-    const grant_id = await openGrant(ctx, { client, sub: session.sub, scope, auth_time: session.auth_time, claims: request.claims ?? null, refreshable: false });
+    const grant_id = await openGrant(ctx, { client, sub: session.sub, scope, auth_time: session.auth_time, claims: request.claims ?? null, refreshable: false, session_id_hash: session.id_hash });
     const auth_time = authTimeSeconds(session);
-    const at = await mintAccessToken(ctx, { client, sub: session.sub, scope, aud: resolveAudience(client, []), grant_id, auth_time });
+    // OIDC Core §8: the client's subject (pairwise or public)
+    const sub = subjectFor(ctx, client, session.sub);
+    const at = await mintAccessToken(ctx, { client, sub, scope, aud: resolveAudience(client, []), grant_id, auth_time });
     const id_token = await mintIdToken(ctx, {
       client,
-      sub: session.sub,
+      sub,
+      sid: sidOf(session.id_hash),
       auth_time,
       nonce: request.nonce,
       access_token: at.access_token,
