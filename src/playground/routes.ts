@@ -13,7 +13,7 @@ import { PageError } from '../oauth/errors.js';
 import { noStore } from '../routes/http.js';
 import { backChannel, text } from './back-channel.js';
 import { decodeToken } from './decode.js';
-import { CALLBACK_PATH, clientAuthentication, loadDemoClients, LOGOUT_CALLBACK } from './demo-clients.js';
+import { CALLBACK_PATH, clientAuthentication, loadDemoClients, LOGOUT_CALLBACK, type DemoClients } from './demo-clients.js';
 import { FLOW_INFO } from './flows.js';
 import { FLOWS, RunStore, type Flow, type Run } from './run-record.js';
 import { ACTOR_NAMES, ACTORS, maskFields, maskUrl, STEP_KINDS, stepSchema, type Step } from './steps.js';
@@ -39,7 +39,16 @@ const spaRecordSchema = z.object({
 
 export async function playgroundRoutes(app: FastifyInstance, ctx: AppContext, viewsDir: string): Promise<void> {
   const issuer = ctx.env.ISSUER;
-  const clients = loadDemoClients(ctx.env);
+  // read at each use, like any app reading its config: a SIGHUP reload of the registry applies
+  // here too, and an unreadable file leaves the playground without clients instead of the
+  // server without a start (the start has read and checked the file already)
+  const demoClients = (): DemoClients => {
+    try {
+      return loadDemoClients(ctx.env);
+    } catch {
+      return {};
+    }
+  };
   const store = new RunStore(ctx.secretKeys, issuer.startsWith('https://'));
   const page = { config: { page: true } };
   const guarded = { config: { page: true }, preHandler: app.csrfProtection };
@@ -59,7 +68,7 @@ export async function playgroundRoutes(app: FastifyInstance, ctx: AppContext, vi
   });
 
   const client = (flow: Flow): ClientConfig => {
-    const c = clients[flow];
+    const c = demoClients()[flow];
     if (!c) throw new PageError('No client for this flow', `The client registry (${ctx.env.CLIENTS_FILE}) has no client for the ${FLOW_INFO[flow].title} flow; config/clients.json shows one.`);
     return c;
   };
@@ -75,9 +84,10 @@ export async function playgroundRoutes(app: FastifyInstance, ctx: AppContext, vi
     refresh_token: text(json?.refresh_token) ?? previous.refresh_token,
   });
 
-  app.get(BASE, page, (_request, reply) =>
-    reply.view('playground/index.eta', { title: 'OAuth playground', css: assetUrl['playground.css'], flows: FLOWS.map((f) => ({ id: f, ...FLOW_INFO[f], available: clients[f] !== undefined })) }),
-  );
+  app.get(BASE, page, (_request, reply) => {
+    const clients = demoClients();
+    return reply.view('playground/index.eta', { title: 'OAuth playground', css: assetUrl['playground.css'], flows: FLOWS.map((f) => ({ id: f, ...FLOW_INFO[f], available: clients[f] !== undefined })) });
+  });
 
   for (const flow of FLOWS) {
     // the SPA's redirect URI is its own page: the page's script reads the code from the URL
@@ -103,6 +113,7 @@ export async function playgroundRoutes(app: FastifyInstance, ctx: AppContext, vi
         }),
       );
     }
+    const clients = demoClients();
     const c = clients[flow];
     return {
       title: `${FLOW_INFO[flow].title}: OAuth playground`,
@@ -118,11 +129,11 @@ export async function playgroundRoutes(app: FastifyInstance, ctx: AppContext, vi
       actors: ACTORS.map((a) => ({ id: a, name: ACTOR_NAMES[a] })),
       tokens: tokens.filter((t) => t !== undefined),
       refreshToken: run?.tokens.refresh_token ? maskFields({ refresh_token: run.tokens.refresh_token }).refresh_token : undefined,
-      actions: run ? actionsFor(run) : [],
+      actions: run ? actionsFor(run, clients) : [],
     };
   }
 
-  function actionsFor(run: Run): { id: string; label: string }[] {
+  function actionsFor(run: Run, clients: DemoClients): { id: string; label: string }[] {
     const c = clients[run.flow];
     const a: { id: string; label: string }[] = [];
     if (run.tokens.refresh_token && c?.grant_types.includes('refresh_token')) a.push({ id: 'refresh', label: 'Refresh the tokens' });
@@ -304,6 +315,7 @@ export async function playgroundRoutes(app: FastifyInstance, ctx: AppContext, vi
   app.post<{ Params: { action: string } }>(`${BASE}/run/:action`, guarded, async (request, reply) => {
     const run = await store.read(request);
     if (!run) throw new PageError('No run to continue', `Start a flow at ${BASE}.`);
+    const clients = demoClients();
     const c = clients[run.flow];
     const { access_token, refresh_token, id_token } = run.tokens;
     const auth = c ? clientAuthentication(c) : { headers: {}, body: {} };
