@@ -30,6 +30,7 @@ import { introspectionRoutes } from './routes/introspection.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
+import { playgroundRoutes } from './playground/routes.js';
 import { pageLocales } from './routes/page-locale.js';
 import { parRoutes } from './routes/par.js';
 import { revocationRoutes } from './routes/revocation.js';
@@ -123,6 +124,8 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   await consentRoutes(app, ctx);
   await logoutRoutes(app, ctx);
   await backchannelLogoutSupport(app, ctx);
+  // development only: not even registered unless PLAYGROUND is on (off in production)
+  if (ctx.env.PLAYGROUND) await playgroundRoutes(app, ctx, viewsDir);
 
   return app;
 }

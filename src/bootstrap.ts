@@ -31,9 +31,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): LoadedConfi
 
 /** The client registry and the users file, read and checked: at start, on SIGHUP and by `clients sync`. */
 export function loadFiles(env: Env, source: NodeJS.ProcessEnv = process.env): Omit<LoadedConfig, 'env'> {
-  const clients = loadRegistry(env.CLIENTS_FILE, { production: env.production, env: source });
+  const clients = loadRegistry(env.CLIENTS_FILE, { production: env.production, env: registryEnv(source, env) });
   const users = env.USERS_FILE ? loadUsers(env.USERS_FILE, { production: env.production, env: source }) : [];
   return { clients, users };
+}
+
+/** `${ISSUER}` in the registry is the issuer in effect, also when it is the default one. */
+export function registryEnv(source: NodeJS.ProcessEnv, env: Env): NodeJS.ProcessEnv {
+  return { ...source, ISSUER: env.ISSUER };
 }
 
 export async function syncUsers(ctx: AppContext, users: UserConfig[]): Promise<void> {

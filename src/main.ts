@@ -36,6 +36,8 @@ async function main(): Promise<void> {
       // how the embedded database came to be: unpacked from the install-time template, initdb, or already there
       ...(pglite ? { pglite } : {}),
       ...(firstToken ? { first_token: firstToken } : {}),
+      // every flow, run in the browser with this server as the app (development only)
+      ...(config.env.PLAYGROUND ? { playground: `${config.env.ISSUER}/playground` } : {}),
     },
     'ready',
   );

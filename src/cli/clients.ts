@@ -1,6 +1,7 @@
 // `clients check [FILE]`, `clients sync` and `clients schema`.
 import { loadFiles } from '../bootstrap.js';
 import { loadRegistry, registryJsonSchema } from '../config/clients.js';
+import { envSchema } from '../config/env.js';
 import { checkSectorIdentifiers } from '../config/sector-identifier.js';
 import { REGISTRY_POLL_MS } from '../operations/registry-reload.js';
 import { hashUsers, syncRegistry } from '../operations/registry-sync.js';
@@ -12,7 +13,9 @@ export async function clientsCheck(args: string[], io: CliIO): Promise<void> {
   if (positionals.length > 1) throw new CliError('clients check takes one FILE');
   const file = positionals[0] ?? (io.env.CLIENTS_FILE || 'config/clients.json');
   const production = values.production === true || io.env.NODE_ENV === 'production';
-  const clients = loadRegistry(file, { production, env: io.env });
+  // `${ISSUER}` is the issuer the server would use, its default included
+  const issuer = envSchema.safeParse(io.env).data?.ISSUER;
+  const clients = loadRegistry(file, { production, env: issuer ? { ...io.env, ISSUER: issuer } : io.env });
   await checkSectorIdentifiers(clients, file);
   io.out(`OK: ${file}: ${clients.length} client${clients.length === 1 ? '' : 's'}${production ? ' (production checks)' : ''}`);
 }

@@ -107,6 +107,8 @@ export const envSchema = z
     BACKCHANNEL_LOGOUT_MAX_ATTEMPTS: z.preprocess(emptyAsUnset, z.coerce.number({ error: ATTEMPTS }).int(ATTEMPTS).min(1, ATTEMPTS).max(100, ATTEMPTS).default(10)),
     // the sign-in pages: brand and default language (src/config/brand-env.ts)
     ...brandEnvShape,
+    // the playground at /playground (src/playground): development only; default on there
+    PLAYGROUND: z.preprocess(emptyAsUnset, z.stringbool({ error: 'must be true or false' }).optional()),
   })
   .refine((env) => !(env.BRAND_LOGO_URL && env.BRAND_LOGO_FILE), { path: ['BRAND_LOGO_FILE'], message: 'set BRAND_LOGO_URL or BRAND_LOGO_FILE, not both' })
   .refine((env) => env.METRICS_PORT === undefined || env.METRICS_PORT !== env.PORT, { path: ['METRICS_PORT'], message: 'must differ from PORT' })
@@ -121,6 +123,7 @@ export const envSchema = z
       // production: trust proxies on loopback and private networks only, so a client on the
       // internet cannot choose its own address with X-Forwarded-For; development: none
       TRUST_PROXY: env.TRUST_PROXY ?? (production ? ['loopback', 'linklocal', 'uniquelocal'] : false),
+      PLAYGROUND: env.PLAYGROUND ?? !production,
     };
   });
 
@@ -150,6 +153,8 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     if (!env.ISSUER.startsWith('https://')) throw new ConfigError('environment: ISSUER must be https:// in production');
     if (!env.SECRET_KEY) throw new ConfigError('environment: SECRET_KEY is required in production (32+ random characters)');
     if (env.BRAND_LOGO_URL && !env.BRAND_LOGO_URL.startsWith('https://')) throw new ConfigError('environment: BRAND_LOGO_URL must be https:// in production');
+    // the playground signs in as the demo clients with their secrets: never in production
+    if (env.PLAYGROUND) throw new ConfigError('environment: PLAYGROUND cannot be true in production');
     if (env.METRICS_TOKEN && env.METRICS_TOKEN.length < 32) throw new ConfigError('environment: METRICS_TOKEN must be at least 32 characters in production');
   }
   if (env.SECRET_KEY_PREVIOUS && !env.SECRET_KEY) throw new ConfigError('environment: SECRET_KEY_PREVIOUS needs SECRET_KEY, the new key, beside it');

@@ -100,6 +100,20 @@ export const en = {
   'error.redirect_unregistered': 'The return address (redirect_uri) is not registered for "{client}". For your safety you are not sent there.',
   'error.link_expired_title': 'This sign-in link has expired',
   'error.link_expired': 'It was changed, or it is older than 30 minutes. Go back to the application and start again.',
+  // the playground (development only, src/playground)
+  'playground.no_client_title': 'No client for this flow',
+  'playground.no_client': 'The client registry ({file}) has no client for the {flow} flow; config/clients.json shows one.',
+  'playground.no_response_waiting_title': 'No run is waiting for this response',
+  'playground.start_flow_again': 'Start the flow again at {url}.',
+  'playground.credentials_needed_title': 'Username and password are needed',
+  'playground.credentials_needed': 'Fill in both fields and try again.',
+  'playground.no_device_flow_title': 'No device flow is waiting',
+  'playground.start_one': 'Start one at {url}.',
+  'playground.no_run_title': 'No run to continue',
+  'playground.start_a_flow': 'Start a flow at {url}.',
+  'playground.not_possible_title': 'Not possible in this run',
+  'playground.no_token_for_step': 'This run has no token for that step.',
+  'playground.no_logout_title': 'No logout is waiting',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -100,4 +100,18 @@ export const fr: Messages = {
   'error.redirect_unregistered': 'L’adresse de retour (redirect_uri) n’est pas enregistrée pour « {client} ». Pour votre sécurité, vous n’y êtes pas envoyé.',
   'error.link_expired_title': 'Ce lien de connexion a expiré',
   'error.link_expired': 'Il a été modifié, ou il date de plus de 30 minutes. Revenez à l’application et recommencez.',
+  // the playground (development only, src/playground)
+  'playground.no_client_title': 'Aucun client pour ce flux',
+  'playground.no_client': 'Le registre des clients ({file}) n’a aucun client pour le flux {flow} ; config/clients.json en montre un.',
+  'playground.no_response_waiting_title': 'Aucune exécution n’attend cette réponse',
+  'playground.start_flow_again': 'Recommencez le flux à {url}.',
+  'playground.credentials_needed_title': 'Le nom d’utilisateur et le mot de passe sont nécessaires',
+  'playground.credentials_needed': 'Remplissez les deux champs et réessayez.',
+  'playground.no_device_flow_title': 'Aucun flux d’appareil en attente',
+  'playground.start_one': 'Commencez-en un à {url}.',
+  'playground.no_run_title': 'Aucune exécution à poursuivre',
+  'playground.start_a_flow': 'Commencez un flux à {url}.',
+  'playground.not_possible_title': 'Impossible dans cette exécution',
+  'playground.no_token_for_step': 'Cette exécution n’a pas de jeton pour cette étape.',
+  'playground.no_logout_title': 'Aucune déconnexion en attente',
 };

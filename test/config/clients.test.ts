@@ -166,12 +166,12 @@ describe('client registry refusals', () => {
   });
 
   it('accepts the demo registry in config/ with one client per flow, and refuses it in production', () => {
-    const clients = loadRegistry('config/clients.json', { production: false, env: {} });
+    const clients = loadRegistry('config/clients.json', { production: false, env: { ISSUER: 'http://localhost:3000' } });
     const grants = new Set(clients.flatMap((c) => c.grant_types));
     for (const g of ['authorization_code', 'implicit', 'client_credentials', 'password', 'urn:ietf:params:oauth:grant-type:device_code'])
       expect(grants, g).toContain(g);
     expect(clients.some((c) => c.token_endpoint_auth_method === 'none' && c.grant_types.includes('authorization_code'))).toBe(true);
-    expect(() => loadRegistry('config/clients.json', { production: true, env: {} })).toThrow(/is a demo secret/);
+    expect(() => loadRegistry('config/clients.json', { production: true, env: { ISSUER: 'https://id.example.com' } })).toThrow(/is a demo secret/);
   });
 
   it('loads a file from disk with the same checks', () => {

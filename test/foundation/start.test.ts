@@ -124,6 +124,9 @@ describe('a good start', () => {
 
     const ready = server.run.stdout.split('\n').find((l) => l.includes('"msg":"ready"'))!;
     expect(JSON.parse(ready)).toMatchObject({ level: 30, issuer: env.ISSUER, ready_ms: expect.any(Number) });
+    // development: the ready line says where the playground is, and it is there
+    expect(JSON.parse(ready)).toMatchObject({ playground: `${env.ISSUER}/playground` });
+    expect((await fetch(`${env.ISSUER}/playground`)).status).toBe(200);
     // on PGlite the empty database came from the template npm install prepared, not from initdb
     if (!TEST_DATABASE_URL) expect(JSON.parse(ready)).toMatchObject({ database: 'pglite:memory://', pglite: 'template' });
 

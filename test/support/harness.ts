@@ -98,7 +98,8 @@ export interface TestServer {
 }
 
 export interface TestServerOptions {
-  clients?: ClientConfig[];
+  /** or a function of the issuer, for registries that name it (`${ISSUER}`) */
+  clients?: ClientConfig[] | ((issuer: string) => ClientConfig[]);
   users?: UserConfig[];
   env?: Record<string, string>;
   /** listen on a real port (for openid-client and other HTTP clients); default: inject only */
@@ -117,7 +118,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const issuer = opts.listen ? `http://127.0.0.1:${port}` : 'http://localhost:3000';
   const env = loadEnv({ ISSUER: issuer, PORT: String(port), SECRET_KEY: 'test-secret-key-0123456789-0123456789', LOG_LEVEL: 'silent', ...opts.env });
   const ctx = await createContext(env, db, { now: opts.now });
-  await syncClients(ctx, opts.clients ?? defaultClients());
+  await syncClients(ctx, typeof opts.clients === 'function' ? opts.clients(issuer) : (opts.clients ?? defaultClients()));
   await syncUsers(ctx, opts.users ?? defaultUsers());
   const app = await buildApp(ctx, { logger: false });
   if (opts.listen) await app.listen({ port, host: '127.0.0.1' });
