@@ -26,7 +26,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { registryEnv } from '../src/bootstrap.js';
 import { loadRegistry, type ClientConfig } from '../src/config/clients.js';
+import { loadEnv } from '../src/config/env.js';
 import { SIGNING_ALGS, type SigningAlg } from '../src/crypto/signing-algs.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -93,7 +95,8 @@ function freePort(): Promise<number> {
 
 /** The demo client the benchmark authenticates as: the first client_credentials client with client_secret_basic. */
 function benchClient(): ClientConfig & { client_secret: string } {
-  const clients = loadRegistry(CLIENTS_FILE, { production: false });
+  // ${ISSUER} in the registry (the playground's redirect URIs) is the issuer the server runs with
+  const clients = loadRegistry(CLIENTS_FILE, { production: false, env: registryEnv(process.env, loadEnv(process.env)) });
   const c = clients.find((x) => x.grant_types.includes('client_credentials') && x.token_endpoint_auth_method === 'client_secret_basic' && x.client_secret);
   if (!c) throw new Error(`${CLIENTS_FILE} has no client_credentials client with client_secret_basic`);
   return c as ClientConfig & { client_secret: string };
