@@ -13,6 +13,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { AppContext } from './context.js';
 import { logDestination, loggerOptions, RequestLog, requestLoggerFactory } from './logger.js';
 import { metricsSupport } from './metrics/index.js';
+import { countUnmatchedRequests } from './metrics/request-hooks.js';
 import { backchannelLogoutSupport } from './oauth/backchannel-logout/support.js';
 import { sendAuthorizationResponse } from './oauth/authorize/response-modes.js';
 import { AuthorizationRedirectError, OAuthError, PageError, safeDescription } from './oauth/errors.js';
@@ -100,6 +101,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   // runs for unknown paths only (routes get theirs when they are added)
   await app.register(async (notFound) => {
     notFound.addHook('onRequest', notFoundHeaders);
+    if (app.metrics) countUnmatchedRequests(notFound, app.metrics);
     notFound.setNotFoundHandler((request, reply) => {
       reply.code(404).send({ error: 'not_found', error_description: `no route for ${request.method} ${request.url.split('?')[0]}` });
     });

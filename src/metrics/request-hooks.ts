@@ -16,15 +16,21 @@ export function countRequests(app: FastifyInstance, metrics: Metrics): void {
     };
     route.onResponse = route.onResponse ? [...[route.onResponse].flat(), hook] : [hook];
   });
-  // the not-found handler is no route: a global hook that counts only what matched none
-  const unmatched = metrics.requestObserver(UNMATCHED_ROUTE);
-  app.addHook('onResponse', function countUnmatched(request, reply, done) {
-    if (request.is404) unmatched(request.method, reply.statusCode, reply.elapsedTime / 1000);
-    done();
-  });
   // errors only, so reading routeOptions here costs the hot path nothing
   app.addHook('onError', function countClientAuthFailure(request, _reply, error, done) {
     if (error instanceof OAuthError && error.error === 'invalid_client') metrics.clientAuthFailed(request.routeOptions.url ?? UNMATCHED_ROUTE, attemptedMethod(request));
+    done();
+  });
+}
+
+/**
+ * The not-found handler is no route: call this in the plugin that sets it, so that its hook runs
+ * for unknown paths only (a global onResponse hook would run on every request, /token included).
+ */
+export function countUnmatchedRequests(notFound: FastifyInstance, metrics: Metrics): void {
+  const unmatched = metrics.requestObserver(UNMATCHED_ROUTE);
+  notFound.addHook('onResponse', function countUnmatched(request, reply, done) {
+    unmatched(request.method, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 }
