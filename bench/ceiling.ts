@@ -26,7 +26,7 @@ const ttl = 3600;
 
 const alg = (env.ACCESS_TOKEN_SIGNING_ALG ?? 'RS256') as SigningAlg;
 if (!SIGNING_ALGS.includes(alg)) throw new Error(`ACCESS_TOKEN_SIGNING_ALG must be one of ${SIGNING_ALGS.join(', ')}`);
-const privateKey = KeyObject.from((await generateKeyPair(alg, keyGenerationOptions(alg))).privateKey);
+const privateKey = KeyObject.from((await generateKeyPair(alg, { ...keyGenerationOptions(alg), extractable: true })).privateKey); // extractable: Node 24 deprecates KeyObject.from() of a non-extractable key (DEP0204)
 const kid = randomBytes(12).toString('base64url');
 
 const app = Fastify({ logger: false });

@@ -12,7 +12,7 @@
 // Each algorithm in use (src/crypto/signing-algs.ts) has its own keys: init() and ensure() add a
 // first key for an algorithm that has none, under that algorithm's advisory lock, so instances
 // starting or reloading the registry together add one.
-import { KeyObject } from 'node:crypto';
+import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, jwtVerify, type CryptoKey, type JWK, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { ConfigError } from '../config/env.js';
 import { RefreshAhead } from '../db/refresh-ahead.js';
@@ -131,7 +131,9 @@ export class Keystore {
         activatesAt: new Date(row.activates_at).getTime(),
         publicJwk: row.public_jwk as JWK,
         publicKey: (await importJWK(row.public_jwk as JWK, alg)) as CryptoKey,
-        privateKey: KeyObject.from((await importJWK(JSON.parse(this.openPrivate(row.kid, row.private_jwk_encrypted)) as JWK, alg)) as CryptoKey),
+        // a node:crypto KeyObject straight from the JWK, for signing (src/crypto/jws-sign.ts); not
+        // through a WebCrypto CryptoKey, whose KeyObject.from() Node 24 deprecates (DEP0204)
+        privateKey: createPrivateKey({ key: JSON.parse(this.openPrivate(row.kid, row.private_jwk_encrypted)) as JsonWebKey, format: 'jwk' }),
       };
       next.set(key.kid, key);
       // rows come latest activation first (KeysRepository.published)
