@@ -42,7 +42,8 @@ export async function tokenRoutes(app: FastifyInstance, ctx: AppContext): Promis
     const params = singleParams(request.body, RESOURCE_PARAMS);
     const { client } = await authenticateClient(ctx, request.headers.authorization, params, endpoint);
     // RFC 9449 §5: a DPoP proof binds the tokens to its key; §5.2: some clients must send one
-    const dpop = await tokenRequestProof(ctx, request, reply, endpoint);
+    // without a DPoP header nothing is awaited: client_credentials is the hot path
+    const dpop = request.headers.dpop === undefined ? undefined : await tokenRequestProof(ctx, request, reply, endpoint);
     if (!dpop && client.dpop_bound_access_tokens) throw new OAuthError('invalid_request', 'this client must send a DPoP proof with every token request (dpop_bound_access_tokens)');
     const grantType = params.grant_type;
     if (!grantType) throw new OAuthError('invalid_request', 'grant_type is missing');
